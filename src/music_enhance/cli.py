@@ -1,0 +1,199 @@
+"""``music-enhance``: one subcommand per pipeline stage; the Snakemake rules call these."""
+
+import argparse
+import json
+import logging
+import sys
+
+from . import __version__
+
+log = logging.getLogger("music_enhance")
+
+
+def json_arg(text: str):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise argparse.ArgumentTypeError(f"not valid JSON: {err}") from err
+
+
+def cmd_demo(args):
+    from .demo import write_demo_corpus
+    table = write_demo_corpus(args.out_dir, args.pieces, args.min_duration, args.max_duration,
+                              args.seed)
+    log.info("wrote %d demo pieces under %s", len(table), args.out_dir)
+
+
+def cmd_manifest(args):
+    from .manifest import write_manifest
+    table = write_manifest(args.corpus_dir, args.filters, args.out_csv)
+    log.info("manifest: %s", table["split"].value_counts().to_dict())
+
+
+def cmd_render(args):
+    from .render import render
+    spec = args.instrument
+    info = render(args.midi, args.out, spec["name"], spec["program"], spec["soundfont"],
+                  args.rate, gain=spec.get("gain", 0.4), tail=spec.get("tail", 1.0))
+    log.info("rendered %s: %s", args.out, info)
+
+
+def cmd_degrade(args):
+    from .degrade import degrade
+    drawn = degrade(args.input, args.out_audio, args.out_values, args.chain_name, args.chain,
+                    args.seed, args.piece)
+    log.info("degraded %s: %s", args.out_audio, drawn)
+
+
+def cmd_shard(args):
+    from .shard import shard_split
+    count = shard_split(args.manifest, args.split, args.input_pattern, args.target_pattern,
+                        args.out, args.window, args.stride, args.task)
+    log.info("wrote %d windows to %s", count, args.out)
+
+
+def cmd_train(args):
+    from .train import train
+    result = train(args.train_shard, args.valid_shard, args.checkpoint, args.metrics,
+                   args.experiment, args.spec, args.seed, args.threads)
+    log.info("trained %s: %s", args.experiment, result)
+
+
+def cmd_enhance(args):
+    from .enhance import enhance
+    info = enhance(args.input, args.out, args.checkpoint, args.batch_size, args.threads)
+    log.info("enhanced %s: %d samples, %.1fx real time", args.out, info["samples"],
+             info["real_time_factor"])
+
+
+def cmd_score(args):
+    import pandas as pd
+
+    from .score import score_system
+    table = pd.read_csv(args.manifest)
+    pieces = table.loc[table["split"] == args.split, "id"].tolist()
+    scores = score_system(args.system, args.task, pieces,
+                          [args.estimate_pattern.format(id=p) for p in pieces],
+                          [args.target_pattern.format(id=p) for p in pieces], args.out)
+    log.info("%s: mean SNR %.3f dB, mean LSD %.4f", args.system, scores["snr"].mean(),
+             scores["lsd"].mean())
+
+
+def cmd_summarise(args):
+    from .score import summarise
+    print(summarise(args.scores, args.out).to_string(index=False))
+
+
+def cmd_report(args):
+    from .report import spectrogram_figure, training_figure
+    spectrogram_figure(dict(zip(("input", "target", "output"), args.audio, strict=True)),
+                       args.spectrogram, args.title)
+    training_figure(args.metrics, args.curves, args.title)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="music-enhance", description=__doc__)
+    p.add_argument("--version", action="version", version=__version__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("demo", help="write the synthetic MIDI corpus (source: demo)")
+    s.add_argument("out_dir")
+    s.add_argument("--pieces", type=int, default=12)
+    s.add_argument("--min-duration", type=float, default=20.0)
+    s.add_argument("--max-duration", type=float, default=40.0)
+    s.add_argument("--seed", type=int, default=0)
+    s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("manifest", help="table of the pieces used")
+    s.add_argument("corpus_dir")
+    s.add_argument("out_csv")
+    s.add_argument("--filters", type=json_arg, default={}, help="JSON manifest filters")
+    s.set_defaults(func=cmd_manifest)
+
+    s = sub.add_parser("render", help="render one MIDI file with one instrument")
+    s.add_argument("midi")
+    s.add_argument("out")
+    s.add_argument("--instrument", type=json_arg, required=True,
+                   help='JSON: {"name", "program", "soundfont", "gain"?, "tail"?}')
+    s.add_argument("--rate", type=int, required=True)
+    s.set_defaults(func=cmd_render)
+
+    s = sub.add_parser("degrade", help="apply a degradation chain to one render")
+    s.add_argument("input")
+    s.add_argument("out_audio")
+    s.add_argument("out_values", help="JSON file of the values drawn")
+    s.add_argument("--chain-name", required=True)
+    s.add_argument("--chain", type=json_arg, required=True, help="JSON list of steps")
+    s.add_argument("--seed", type=int, required=True)
+    s.add_argument("--piece", required=True)
+    s.set_defaults(func=cmd_degrade)
+
+    s = sub.add_parser("shard", help="window one task's split into HDF5")
+    s.add_argument("out")
+    s.add_argument("--manifest", required=True)
+    s.add_argument("--split", required=True)
+    s.add_argument("--input-pattern", required=True, help="path with {id}")
+    s.add_argument("--target-pattern", required=True, help="path with {id}")
+    s.add_argument("--window", type=int, required=True)
+    s.add_argument("--stride", type=int, required=True)
+    s.add_argument("--task", required=True)
+    s.set_defaults(func=cmd_shard)
+
+    s = sub.add_parser("train", help="train one experiment")
+    s.add_argument("train_shard")
+    s.add_argument("valid_shard")
+    s.add_argument("checkpoint")
+    s.add_argument("metrics")
+    s.add_argument("--experiment", required=True)
+    s.add_argument("--spec", type=json_arg, required=True, help="JSON experiment block")
+    s.add_argument("--seed", type=int, required=True)
+    s.add_argument("--threads", type=int, default=1)
+    s.set_defaults(func=cmd_train)
+
+    s = sub.add_parser("enhance", help="enhance a whole file with a trained generator")
+    s.add_argument("input")
+    s.add_argument("out")
+    s.add_argument("--checkpoint", required=True)
+    s.add_argument("--batch-size", type=int, default=16)
+    s.add_argument("--threads", type=int, default=1)
+    s.set_defaults(func=cmd_enhance)
+
+    s = sub.add_parser("score", help="SNR and LSD per piece of one system")
+    s.add_argument("out")
+    s.add_argument("--system", required=True)
+    s.add_argument("--task", required=True)
+    s.add_argument("--manifest", required=True)
+    s.add_argument("--split", default="test")
+    s.add_argument("--estimate-pattern", required=True, help="path with {id}")
+    s.add_argument("--target-pattern", required=True, help="path with {id}")
+    s.set_defaults(func=cmd_score)
+
+    s = sub.add_parser("summarise", help="one row per system from per-piece score CSVs")
+    s.add_argument("out")
+    s.add_argument("scores", nargs="+")
+    s.set_defaults(func=cmd_summarise)
+
+    s = sub.add_parser("report", help="spectrogram and training-curve figures")
+    s.add_argument("spectrogram")
+    s.add_argument("curves")
+    s.add_argument("--audio", nargs=3, required=True, metavar=("INPUT", "TARGET", "OUTPUT"),
+                   help="degraded input, clean target and model output of one piece")
+    s.add_argument("--metrics", required=True)
+    s.add_argument("--title", required=True)
+    s.set_defaults(func=cmd_report)
+    return p
+
+
+def main(argv=None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    args = parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (ValueError, FileNotFoundError, FloatingPointError) as err:
+        print(f"music-enhance {args.command}: error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""The render stage: one MIDI piece -> one mono lossless audio file per instrument.
+
+The MIDI is parsed with pretty_midi and played into one in-process FluidSynth
+synthesizer, event by event at sample-exact positions, with every melodic
+track's program swapped for the configured instrument. Notes, velocities and
+all control changes (sustain, sostenuto and soft pedal included) are kept;
+drum tracks are never swapped. The length of a render depends only on the
+MIDI's end time and the configured tail, so paired renders of one piece with
+different instruments are sample-aligned.
+"""
+
+import math
+from pathlib import Path
+
+import fluidsynth
+import numpy as np
+import pretty_midi
+
+from .audio import write_audio
+
+DRUM_CHANNEL = 9
+# Event order at equal times: controls first, then note-offs, then note-ons, so a
+# repeated note is released before it is struck again and pedal applies to it.
+CONTROL, NOTE_OFF, NOTE_ON, BEND = 0, 1, 2, 3
+
+
+def load_midi(path) -> pretty_midi.PrettyMIDI:
+    try:
+        midi = pretty_midi.PrettyMIDI(str(path))
+    except Exception as err:  # mido raises many types for bad bytes
+        raise ValueError(f"{path}: not a readable MIDI file ({err})") from err
+    if not any(inst.notes for inst in midi.instruments):
+        raise ValueError(f"{path}: MIDI file has no notes")
+    if midi.get_end_time() <= 0:
+        raise ValueError(f"{path}: MIDI file has zero length")
+    return midi
+
+
+def midi_events(midi: pretty_midi.PrettyMIDI, rate: int) -> list[tuple]:
+    """(sample, kind, channel, a, b) for every event, sorted, channels assigned."""
+    events = []
+    melodic = [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15]
+    tracks = [inst for inst in midi.instruments if not inst.is_drum]
+    drums = [inst for inst in midi.instruments if inst.is_drum]
+    if len(tracks) > len(melodic):
+        raise ValueError(f"{len(tracks)} melodic tracks: at most {len(melodic)} can be rendered")
+    channels = list(zip(melodic, tracks, strict=False)) + [(DRUM_CHANNEL, d) for d in drums]
+    for channel, inst in channels:
+        for note in inst.notes:
+            events.append((round(note.start * rate), NOTE_ON, channel, note.pitch, note.velocity))
+            events.append((round(note.end * rate), NOTE_OFF, channel, note.pitch, 0))
+        for cc in inst.control_changes:
+            events.append((round(cc.time * rate), CONTROL, channel, cc.number, cc.value))
+        for bend in inst.pitch_bends:
+            events.append((round(bend.time * rate), BEND, channel, bend.pitch, 0))
+    events.sort()
+    return events
+
+
+def render_midi(midi: pretty_midi.PrettyMIDI, program: int, soundfont, rate: int,
+                gain: float, tail: float) -> np.ndarray:
+    """Mono float32 audio of ``midi`` played with General MIDI ``program``."""
+    length = math.ceil((midi.get_end_time() + tail) * rate)
+    synth = fluidsynth.Synth(gain=gain, samplerate=rate, **{
+        # A dry, deterministic render: the degrade stage adds rooms on purpose.
+        "synth.reverb.active": 0, "synth.chorus.active": 0, "synth.cpu-cores": 1,
+    })
+    try:
+        sfid = synth.sfload(str(soundfont))
+        if sfid < 0:
+            raise ValueError(f"{soundfont}: FluidSynth cannot load this SoundFont")
+        for channel in range(16):
+            if channel == DRUM_CHANNEL:
+                synth.program_select(channel, sfid, 128, 0)
+            else:
+                synth.program_select(channel, sfid, 0, program)
+        blocks, position = [], 0
+        for sample, kind, channel, a, b in midi_events(midi, rate):
+            sample = min(sample, length)
+            if sample > position:
+                blocks.append(synth.get_samples(sample - position))
+                position = sample
+            if kind == NOTE_ON:
+                synth.noteon(channel, a, b)
+            elif kind == NOTE_OFF:
+                synth.noteoff(channel, a)
+            elif kind == CONTROL:
+                if a in (0, 32):  # bank select would undo the program swap
+                    continue
+                synth.cc(channel, a, b)
+            else:
+                synth.pitch_bend(channel, a)
+        if length > position:
+            blocks.append(synth.get_samples(length - position))
+    finally:
+        synth.delete()
+    stereo = np.concatenate(blocks).astype(np.float32).reshape(-1, 2) / 32768.0
+    return stereo.mean(axis=1)
+
+
+def render(midi_path, out_path, instrument: str, program: int, soundfont, rate: int,
+           gain: float = 0.4, tail: float = 1.0, max_clipped: float = 1e-4) -> dict:
+    """Render one piece with one instrument; silent or clipping renders are errors."""
+    if not Path(soundfont).is_file():
+        raise FileNotFoundError(f"{soundfont}: SoundFont for instrument {instrument!r} not found")
+    midi = load_midi(midi_path)
+    audio = render_midi(midi, program, soundfont, rate, gain, tail)
+    peak = float(np.abs(audio).max())
+    if peak == 0.0:
+        raise ValueError(f"{midi_path}: render with instrument {instrument!r} is silent")
+    clipped = float(np.mean(np.abs(audio) >= 32767 / 32768))
+    if clipped > max_clipped:
+        raise ValueError(f"{midi_path}: render with instrument {instrument!r} clips "
+                         f"({clipped:.2%} of samples); lower render.gain")
+    write_audio(out_path, audio, rate)
+    return {"samples": len(audio), "peak": peak, "clipped": clipped}

@@ -1,0 +1,102 @@
+# Shared helpers: config cross-checks, names, paths and piece lists.
+from snakemake.exceptions import WorkflowError
+
+from music_enhance.config import canonical, code_version
+from music_enhance.demo import demo_metadata
+from music_enhance.manifest import build_manifest
+from music_enhance.demo import demo_metadata
+from music_enhance.manifest import build_manifest
+
+
+def check_config():
+    """Cross-references the schema cannot express, each error naming its key."""
+    for name, task in config["tasks"].items():
+        for side in ("input", "target"):
+            instrument = task[side]["instrument"]
+            if instrument not in config["instruments"]:
+                raise WorkflowError(f"config: tasks.{name}.{side}.instrument: unknown "
+                                    f"instrument {instrument!r}")
+        chain = task["input"].get("chain")
+        if chain is not None and chain not in config["chains"]:
+            raise WorkflowError(f"config: tasks.{name}.input.chain: unknown chain {chain!r}")
+        if task["window"] % 2:
+            raise WorkflowError(f"config: tasks.{name}.window: must be even, "
+                                f"got {task['window']}")
+    for name, experiment in config["experiments"].items():
+        if experiment["task"] not in config["tasks"]:
+            raise WorkflowError(f"config: experiments.{name}.task: unknown task "
+                                f"{experiment['task']!r}")
+        model = experiment["model"]
+        if len(model["channels"]) != len(model["kernels"]):
+            raise WorkflowError(f"config: experiments.{name}.model: channels and kernels "
+                                f"must have the same length")
+        window = config["tasks"][experiment["task"]]["window"]
+        if window % 2 ** len(model["channels"]):
+            raise WorkflowError(f"config: experiments.{name}.model.channels: the window "
+                                f"{window} of task {experiment['task']!r} is not a multiple "
+                                f"of 2^{len(model['channels'])}")
+
+
+check_config()
+
+EXPERIMENTS = sorted(config["experiments"])
+TASKS = sorted(config["tasks"])
+# Systems scored against the clean targets: every experiment, and per task the
+# degraded input as is ("<task>.input"; experiment names cannot hold a dot).
+BASELINES = {f"{task}.input": task for task in TASKS}
+SYSTEMS = EXPERIMENTS + sorted(BASELINES)
+TRAIN_SPLITS = ["train", "validation"]
+
+
+wildcard_constraints:
+    piece=r"[A-Za-z0-9_-]+",
+    instrument=r"[A-Za-z0-9_-]+",
+    chain=r"[A-Za-z0-9_-]+",
+    rate=r"[0-9]+",
+    task=r"[A-Za-z0-9_-]+",
+    experiment=r"[A-Za-z0-9_-]+",
+    split="|".join(TRAIN_SPLITS),
+    system="|".join(re.escape(s) for s in SYSTEMS),
+
+
+def corpus_metadata():
+    """MAESTRO-layout metadata of the source, known before anything is written."""
+    if config["source"] == "demo":
+        return demo_metadata(seed=config["seed"], **config["demo"])
+    raise WorkflowError(f"config: source: unknown source {config['source']!r}")
+
+
+# The manifest is planned here, at parse time, with the very function the manifest
+# rule writes it with: per-piece jobs are then ordinary jobs (no checkpoint), so
+# `snakemake --until STAGE` and `-n` see the whole DAG before anything runs.
+try:
+    MANIFEST = build_manifest(corpus_metadata(), "results/corpus", config["manifest"])
+except ValueError as err:
+    raise WorkflowError(f"config: {err}") from err
+
+
+def piece_ids(split):
+    return MANIFEST.loc[MANIFEST["split"] == split, "id"].tolist()
+
+
+def render_path(instrument, rate, piece="{id}"):
+    return f"results/render/{instrument}/{rate}/{piece}.flac"
+
+
+def task_input_path(task, piece="{id}"):
+    """The input audio of ``task`` for a piece: the degraded render, or the render."""
+    spec = config["tasks"][task]
+    chain = spec["input"].get("chain")
+    if chain is None:
+        return render_path(spec["input"]["instrument"], spec["sample_rate"], piece)
+    return (f"results/degrade/{chain}/{spec['input']['instrument']}/{spec['sample_rate']}/"
+            f"{piece}.flac")
+
+
+def task_target_path(task, piece="{id}"):
+    spec = config["tasks"][task]
+    return render_path(spec["target"]["instrument"], spec["sample_rate"], piece)
+
+
+def experiment_task(experiment):
+    return config["experiments"][experiment]["task"]

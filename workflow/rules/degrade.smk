@@ -1,0 +1,21 @@
+# degrade: a named chain applied to a render; the values drawn go next to it.
+
+
+rule degrade:
+    input:
+        render_path("{instrument}", "{rate}", "{piece}"),
+    output:
+        audio="results/degrade/{chain}/{instrument}/{rate}/{piece}.flac",
+        values="results/degrade/{chain}/{instrument}/{rate}/{piece}.json",
+    params:
+        chain=lambda wildcards: canonical(config["chains"][wildcards.chain]),
+        seed=config["seed"],
+        code=code_version("degrade"),
+    log:
+        "results/logs/degrade/{chain}/{instrument}/{rate}/{piece}.log",
+    conda:
+        "../../envs/music-enhance.yaml"
+    shell:
+        "music-enhance degrade {input} {output.audio} {output.values} "
+        "--chain-name {wildcards.chain} --chain {params.chain:q} --seed {params.seed} "
+        "--piece {wildcards.piece} > {log} 2>&1"

@@ -1,0 +1,61 @@
+# score: SNR and LSD per test piece for every system, then one summary table.
+
+
+def system_task(system):
+    return BASELINES.get(system) or experiment_task(system)
+
+
+def system_estimate_path(system, piece="{id}"):
+    if system in BASELINES:
+        return task_input_path(BASELINES[system], piece)
+    return f"results/enhance/{system}/{piece}.flac"
+
+
+def score_inputs(wildcards):
+    task = system_task(wildcards.system)
+    ids = piece_ids("test")
+    return {
+        "estimates": [system_estimate_path(wildcards.system, i) for i in ids],
+        "targets": [task_target_path(task, i) for i in ids],
+    }
+
+
+rule score:
+    input:
+        unpack(score_inputs),
+        manifest="results/manifest.csv",
+    output:
+        "results/scores/{system}.csv",
+    params:
+        task=lambda wildcards: system_task(wildcards.system),
+        estimate_pattern=lambda wildcards: system_estimate_path(wildcards.system),
+        target_pattern=lambda wildcards: task_target_path(system_task(wildcards.system)),
+        code=code_version("score"),
+    log:
+        "results/logs/score/{system}.log",
+    conda:
+        "../../envs/music-enhance.yaml"
+    shell:
+        "music-enhance score {output} --system {wildcards.system} --task {params.task} "
+        "--manifest {input.manifest} --split test "
+        "--estimate-pattern {params.estimate_pattern:q} "
+        "--target-pattern {params.target_pattern:q} > {log} 2>&1"
+
+
+rule summarise:
+    input:
+        expand("results/scores/{system}.csv", system=SYSTEMS),
+    output:
+        report(
+            "results/scores/summary.csv",
+            caption="../report/summary.rst",
+            category="Scores",
+        ),
+    params:
+        code=code_version("score"),
+    log:
+        "results/logs/score/summary.log",
+    conda:
+        "../../envs/music-enhance.yaml"
+    shell:
+        "music-enhance summarise {output} {input} > {log} 2>&1"
