@@ -37,6 +37,11 @@ def _normalise(value):
     return value
 
 
+def normalise_config(config: dict) -> None:
+    """Rewrite whole-number floats as integers in place."""
+    config.update(_normalise(config))
+
+
 def canonical(value) -> str:
     """A config slice as one canonical JSON string."""
     return json.dumps(_normalise(value), sort_keys=True, separators=(",", ":"))

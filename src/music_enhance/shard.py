@@ -41,7 +41,7 @@ def write_shard(out_path, pairs: list[tuple[str, str, str]], window: int, stride
                                         maxshape=(None, window)) for name in ("input", "target")}
         piece_ds = h5.create_dataset("piece", (0,), np.int32, maxshape=(None,), chunks=(4096,))
         offset_ds = h5.create_dataset("offset", (0,), np.int64, maxshape=(None,), chunks=(4096,))
-        for index, (piece, input_path, target_path) in enumerate(pairs):
+        for index, (_, input_path, target_path) in enumerate(pairs):
             x, x_rate = read_mono(input_path)
             y, y_rate = read_mono(target_path)
             if x_rate != y_rate or len(x) != len(y):

@@ -48,17 +48,6 @@ SYSTEMS = EXPERIMENTS + sorted(BASELINES)
 TRAIN_SPLITS = ["train", "validation"]
 
 
-wildcard_constraints:
-    piece=r"[A-Za-z0-9_-]+",
-    instrument=r"[A-Za-z0-9_-]+",
-    chain=r"[A-Za-z0-9_-]+",
-    rate=r"[0-9]+",
-    task=r"[A-Za-z0-9_-]+",
-    experiment=r"[A-Za-z0-9_-]+",
-    split="|".join(TRAIN_SPLITS),
-    system="|".join(re.escape(s) for s in SYSTEMS),
-
-
 def corpus_metadata():
     """MAESTRO-layout metadata of the source, known before anything is written."""
     if config["source"] == "demo":
@@ -66,9 +55,10 @@ def corpus_metadata():
     raise WorkflowError(f"config: source: unknown source {config['source']!r}")
 
 
-# The manifest is planned here, at parse time, with the very function the manifest
-# rule writes it with: per-piece jobs are then ordinary jobs (no checkpoint), so
-# `snakemake --until STAGE` and `-n` see the whole DAG before anything runs.
+# The manifest is planned here, at parse time, by the same function that writes
+# results/manifest.csv. Per-piece jobs are then ordinary jobs, not the children of a
+# checkpoint, so `snakemake --until STAGE` and `-n` see the whole DAG before anything
+# runs (Snakemake 9.27 ignores jobs behind a checkpoint under --until).
 try:
     MANIFEST = build_manifest(corpus_metadata(), "results/corpus", config["manifest"])
 except ValueError as err:
@@ -100,3 +90,50 @@ def task_target_path(task, piece="{id}"):
 
 def experiment_task(experiment):
     return config["experiments"][experiment]["task"]
+
+
+def midi_of(wildcards):
+    return MANIFEST.set_index("id").loc[wildcards.piece, "midi"]
+
+
+def instrument_spec(wildcards):
+    """The instrument's render settings, defaults from the render block filled in."""
+    spec = {**config["render"], **config["instruments"][wildcards.instrument]}
+    return canonical({"name": wildcards.instrument, **spec})
+
+
+def shard_inputs(wildcards):
+    ids = piece_ids(wildcards.split)
+    return {
+        "inputs": [task_input_path(wildcards.task, i) for i in ids],
+        "targets": [task_target_path(wildcards.task, i) for i in ids],
+    }
+
+
+def system_task(system):
+    return BASELINES.get(system) or experiment_task(system)
+
+
+def system_estimate_path(system, piece="{id}"):
+    if system in BASELINES:
+        return task_input_path(BASELINES[system], piece)
+    return f"results/enhance/{system}/{piece}.flac"
+
+
+def score_inputs(wildcards):
+    task = system_task(wildcards.system)
+    ids = piece_ids("test")
+    return {
+        "estimates": [system_estimate_path(wildcards.system, i) for i in ids],
+        "targets": [task_target_path(task, i) for i in ids],
+    }
+
+
+def report_audio(wildcards):
+    task = experiment_task(wildcards.experiment)
+    piece = piece_ids("test")[0]
+    return [
+        task_input_path(task, piece),
+        task_target_path(task, piece),
+        f"results/enhance/{wildcards.experiment}/{piece}.flac",
+    ]

@@ -1,16 +1,6 @@
 # render: one MIDI piece -> one mono FLAC per instrument and sample rate.
 
 
-def midi_of(wildcards):
-    return MANIFEST.set_index("id").loc[wildcards.piece, "midi"]
-
-
-def instrument_spec(wildcards):
-    """The instrument's render settings, defaults from the render block filled in."""
-    spec = {**config["render"], **config["instruments"][wildcards.instrument]}
-    return canonical({"name": wildcards.instrument, **spec})
-
-
 rule render:
     input:
         # The MIDI file lies inside the corpus folder, the download rule's output.

@@ -2,16 +2,6 @@
 # and training curves); the summary table is marked for the report in score.smk.
 
 
-def report_audio(wildcards):
-    task = experiment_task(wildcards.experiment)
-    piece = piece_ids("test")[0]
-    return [
-        task_input_path(task, piece),
-        task_target_path(task, piece),
-        f"results/enhance/{wildcards.experiment}/{piece}.flac",
-    ]
-
-
 rule report:
     input:
         audio=report_audio,

@@ -1,25 +1,6 @@
 # score: SNR and LSD per test piece for every system, then one summary table.
 
 
-def system_task(system):
-    return BASELINES.get(system) or experiment_task(system)
-
-
-def system_estimate_path(system, piece="{id}"):
-    if system in BASELINES:
-        return task_input_path(BASELINES[system], piece)
-    return f"results/enhance/{system}/{piece}.flac"
-
-
-def score_inputs(wildcards):
-    task = system_task(wildcards.system)
-    ids = piece_ids("test")
-    return {
-        "estimates": [system_estimate_path(wildcards.system, i) for i in ids],
-        "targets": [task_target_path(task, i) for i in ids],
-    }
-
-
 rule score:
     input:
         unpack(score_inputs),

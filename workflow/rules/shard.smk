@@ -1,14 +1,6 @@
 # shard: sliding (input, target) windows of one task and split, in HDF5.
 
 
-def shard_inputs(wildcards):
-    ids = piece_ids(wildcards.split)
-    return {
-        "inputs": [task_input_path(wildcards.task, i) for i in ids],
-        "targets": [task_target_path(wildcards.task, i) for i in ids],
-    }
-
-
 rule shard:
     input:
         unpack(shard_inputs),

@@ -1,0 +1,71 @@
+import hashlib
+
+import numpy as np
+import pretty_midi
+import pytest
+
+from conftest import SMALL_SOUNDFONT
+from music_enhance.audio import read_mono
+from music_enhance.render import render
+
+RATE = 16000
+
+
+def write_midi(path, notes, pedal=()):
+    midi = pretty_midi.PrettyMIDI()
+    piano = pretty_midi.Instrument(program=0)
+    piano.notes = [pretty_midi.Note(100, pitch, start, end) for pitch, start, end in notes]
+    piano.control_changes = [pretty_midi.ControlChange(64, value, t) for t, value in pedal]
+    midi.instruments.append(piano)
+    midi.write(str(path))
+    return path
+
+
+def test_single_note_peaks_at_its_fundamental(tmp_path):
+    midi = write_midi(tmp_path / "a4.mid", [(69, 0.0, 1.0)])  # A4 = 440 Hz
+    render(midi, tmp_path / "a4.flac", "flute", 73, SMALL_SOUNDFONT, RATE)
+    audio, rate = read_mono(tmp_path / "a4.flac")
+    assert rate == RATE
+    spectrum = np.abs(np.fft.rfft(audio[: rate] * np.hanning(rate)))
+    freqs = np.fft.rfftfreq(rate, 1 / rate)
+    assert abs(freqs[np.argmax(spectrum)] - 440.0) < 3.0
+
+
+def test_paired_renders_are_aligned_and_reproducible(tmp_path):
+    midi = write_midi(tmp_path / "p.mid", [(60, 0.1, 0.6), (64, 0.5, 1.3), (67, 1.0, 1.4)])
+    lengths, digests = [], []
+    for name, program in [("piano", 0), ("violin", 40), ("piano_again", 0)]:
+        out = tmp_path / f"{name}.flac"
+        info = render(midi, out, name, program, SMALL_SOUNDFONT, RATE, tail=0.5)
+        lengths.append(info["samples"])
+        digests.append(hashlib.sha256(out.read_bytes()).hexdigest())
+    assert lengths[0] == lengths[1] == lengths[2] == int(np.ceil((1.4 + 0.5) * RATE))
+    assert digests[0] == digests[2] != digests[1]
+
+
+def test_sustain_pedal_is_kept(tmp_path):
+    notes = [(60, 0.0, 0.2)]
+    dry = write_midi(tmp_path / "dry.mid", notes + [(62, 2.0, 2.05)])
+    wet = write_midi(tmp_path / "wet.mid", notes + [(62, 2.0, 2.05)],
+                     pedal=[(0.0, 127), (1.9, 0)])
+    energies = []
+    for midi in (dry, wet):
+        out = midi.with_suffix(".flac")
+        render(midi, out, "piano", 0, SMALL_SOUNDFONT, RATE)
+        audio, _ = read_mono(out)
+        energies.append(float(np.sum(audio[int(0.8 * RATE):int(1.8 * RATE)] ** 2)))
+    assert energies[1] > 10 * energies[0]
+
+
+def test_bad_midi_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.midi"
+    bad.write_bytes(b"not a midi file at all")
+    with pytest.raises(ValueError, match="bad.midi: not a readable MIDI file"):
+        render(bad, tmp_path / "x.flac", "piano", 0, SMALL_SOUNDFONT, RATE)
+    assert not (tmp_path / "x.flac").exists()
+
+
+def test_missing_soundfont_names_the_file(tmp_path):
+    midi = write_midi(tmp_path / "n.mid", [(60, 0.0, 0.5)])
+    with pytest.raises(FileNotFoundError, match="nope.sf2: SoundFont for instrument 'piano'"):
+        render(midi, tmp_path / "x.flac", "piano", 0, tmp_path / "nope.sf2", RATE)
