@@ -48,7 +48,8 @@ def test_manifest_written_equals_the_planned_one(tmp_path):
     write_demo_corpus(tmp_path, pieces=6, min_duration=5, max_duration=9, seed=3)
     filters = {"splits": ["train", "validation", "test"], "max_pieces_per_split": 2}
     written = write_manifest(tmp_path, filters, tmp_path / "manifest.csv")
-    planned = build_manifest(demo_metadata(6, 5, 9, seed=3), tmp_path, filters)
+    planned, skipped = build_manifest(demo_metadata(6, 5, 9, seed=3), tmp_path, filters)
+    assert skipped.empty
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "manifest.csv"), planned)
     assert list(written.columns) == ["id", "split", "midi", "duration", "composer", "title"]
     assert written["split"].value_counts().to_dict() == {"train": 2, "validation": 1,

@@ -24,9 +24,18 @@ def cmd_demo(args):
     log.info("wrote %d demo pieces under %s", len(table), args.out_dir)
 
 
+def cmd_download(args):
+    from .download import download_maestro
+    spec = args.maestro
+    bad = download_maestro(args.out_dir, spec.get("url"), spec.get("sha256"), spec.get("path"),
+                           args.cache_dir)
+    log.info("corpus ready in %s; %d unreadable MIDI files", args.out_dir, len(bad))
+
+
 def cmd_manifest(args):
     from .manifest import write_manifest
-    table = write_manifest(args.corpus_dir, args.filters, args.out_csv)
+    table = write_manifest(args.corpus_dir, args.filters, args.out_csv, args.skipped,
+                           args.on_bad_midi)
     log.info("manifest: %s", table["split"].value_counts().to_dict())
 
 
@@ -104,10 +113,20 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.set_defaults(func=cmd_demo)
 
+    s = sub.add_parser("download", help="fetch, verify and extract MAESTRO (source: maestro)")
+    s.add_argument("out_dir")
+    s.add_argument("--maestro", type=json_arg, required=True,
+                   help='JSON: {"url", "sha256"?, "path"?}')
+    s.add_argument("--cache-dir", default="results/download",
+                   help="where the archive is downloaded (and resumed)")
+    s.set_defaults(func=cmd_download)
+
     s = sub.add_parser("manifest", help="table of the pieces used")
     s.add_argument("corpus_dir")
     s.add_argument("out_csv")
     s.add_argument("--filters", type=json_arg, default={}, help="JSON manifest filters")
+    s.add_argument("--skipped", help="CSV of the selected pieces left out as bad MIDI")
+    s.add_argument("--on-bad-midi", choices=["fail", "skip"], default="fail")
     s.set_defaults(func=cmd_manifest)
 
     s = sub.add_parser("render", help="render one MIDI file with one instrument")

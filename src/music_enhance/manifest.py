@@ -30,9 +30,22 @@ def read_metadata(corpus_dir) -> pd.DataFrame:
     return table
 
 
-def build_manifest(metadata: pd.DataFrame, corpus_dir, filters: dict) -> pd.DataFrame:
-    """Select and describe the pieces used. A pure function of its arguments, so the
-    Snakefile can plan per-piece jobs from it before the manifest file exists."""
+def read_bad_midi(corpus_dir) -> pd.DataFrame:
+    """The download stage's table of unreadable MIDI files (midi_filename, reason)."""
+    path = Path(corpus_dir) / "bad_midi.csv"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: table of checked MIDI files not found")
+    return pd.read_csv(path, dtype=str)
+
+
+def build_manifest(metadata: pd.DataFrame, corpus_dir, filters: dict,
+                   bad_midi: pd.DataFrame | None = None,
+                   on_bad_midi: str = "fail") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Select and describe the pieces used, and the selected pieces skipped as bad MIDI.
+
+    A pure function of its arguments, so the Snakefile can plan per-piece jobs
+    from it before the manifest file exists.
+    """
     corpus = Path(corpus_dir) / CORPUS_NAME
     table = pd.DataFrame({
         "id": metadata["midi_filename"].map(piece_id),
@@ -50,21 +63,37 @@ def build_manifest(metadata: pd.DataFrame, corpus_dir, filters: dict) -> pd.Data
     table = table[table["duration"] <= filters.get("max_duration", float("inf"))]
     # Deterministic selection: sorted by id within each split, then the first N.
     table = table.assign(order=table["split"].map(_split_order)).sort_values(["order", "id"])
+    skipped = pd.DataFrame(columns=["id", "midi", "reason"])
+    if bad_midi is not None and len(bad_midi):
+        reasons = dict(zip(bad_midi["midi_filename"].map(piece_id), bad_midi["reason"],
+                           strict=True))
+        is_bad = table["id"].isin(reasons)
+        if is_bad.any() and on_bad_midi == "fail":
+            first = table.loc[is_bad, "id"].iloc[0]
+            raise ValueError(f"{is_bad.sum()} selected MIDI files are unreadable, e.g. "
+                             f"{reasons[first]} (set on_bad_midi: skip to leave them out)")
+        skipped = table.loc[is_bad, ["id", "midi"]].assign(
+            reason=table.loc[is_bad, "id"].map(reasons))
+        table = table[~is_bad]
     if filters.get("max_pieces_per_split"):
         table = table.groupby("split", sort=False).head(filters["max_pieces_per_split"])
     for split in filters.get("splits", SPLITS):
         if not (table["split"] == split).any():
             raise ValueError(f"manifest: the filters {filters} select no {split} piece "
                              f"of {corpus}")
-    return table[COLUMNS].reset_index(drop=True)
+    return table[COLUMNS].reset_index(drop=True), skipped.reset_index(drop=True)
 
 
 def _split_order(split: str) -> int:
     return SPLITS.index(split) if split in SPLITS else len(SPLITS)
 
 
-def write_manifest(corpus_dir, filters: dict, out_csv) -> pd.DataFrame:
-    table = build_manifest(read_metadata(corpus_dir), corpus_dir, filters)
+def write_manifest(corpus_dir, filters: dict, out_csv, skipped_csv=None,
+                   on_bad_midi: str = "fail") -> pd.DataFrame:
+    table, skipped = build_manifest(read_metadata(corpus_dir), corpus_dir, filters,
+                                    read_bad_midi(corpus_dir), on_bad_midi)
     Path(out_csv).parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out_csv, index=False)
+    if skipped_csv:
+        skipped.to_csv(skipped_csv, index=False)
     return table

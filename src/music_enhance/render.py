@@ -24,6 +24,17 @@ DRUM_CHANNEL = 9
 CONTROL, NOTE_OFF, NOTE_ON, BEND = 0, 1, 2, 3
 
 
+def gm_program(instrument: str, program) -> int:
+    """A General MIDI program number from a number or a name like ``electric_piano_1``."""
+    if isinstance(program, int) and 0 <= program <= 127:
+        return program
+    try:
+        return pretty_midi.instrument_name_to_program(str(program))
+    except ValueError:
+        raise ValueError(f"instruments.{instrument}.program: {program!r} is neither a number "
+                         f"0-127 nor a General MIDI instrument name") from None
+
+
 def load_midi(path) -> pretty_midi.PrettyMIDI:
     try:
         midi = pretty_midi.PrettyMIDI(str(path))
@@ -103,6 +114,7 @@ def render(midi_path, out_path, instrument: str, program: int, soundfont, rate: 
     """Render one piece with one instrument; silent or clipping renders are errors."""
     if not Path(soundfont).is_file():
         raise FileNotFoundError(f"{soundfont}: SoundFont for instrument {instrument!r} not found")
+    program = gm_program(instrument, program)
     midi = load_midi(midi_path)
     audio = render_midi(midi, program, soundfont, rate, gain, tail)
     peak = float(np.abs(audio).max())

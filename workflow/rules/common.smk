@@ -1,11 +1,13 @@
 # Shared helpers: config cross-checks, names, paths and piece lists.
+from pathlib import Path
+
 from snakemake.exceptions import WorkflowError
 
 from music_enhance.config import canonical, code_version
 from music_enhance.demo import demo_metadata
-from music_enhance.manifest import build_manifest
+from music_enhance.manifest import build_manifest, read_bad_midi, read_metadata
 from music_enhance.demo import demo_metadata
-from music_enhance.manifest import build_manifest
+from music_enhance.manifest import build_manifest, read_bad_midi, read_metadata
 
 
 def check_config():
@@ -48,25 +50,54 @@ SYSTEMS = EXPERIMENTS + sorted(BASELINES)
 TRAIN_SPLITS = ["train", "validation"]
 
 
+CORPUS = Path("results/corpus")
+
+
 def corpus_metadata():
-    """MAESTRO-layout metadata of the source, known before anything is written."""
+    """The source's MAESTRO metadata and its unreadable MIDI files.
+
+    Demo: computed, nothing needs to exist. MAESTRO: read from the extracted
+    archive; before the download, asking the checkpoint defers the planning.
+    """
     if config["source"] == "demo":
-        return demo_metadata(seed=config["seed"], **config["demo"])
-    raise WorkflowError(f"config: source: unknown source {config['source']!r}")
+        metadata = demo_metadata(seed=config["seed"], **config["demo"])
+        return metadata, None
+    if not (CORPUS / "bad_midi.csv").is_file():
+        checkpoints.download.get()
+    return read_metadata(CORPUS), read_bad_midi(CORPUS)
 
 
-# The manifest is planned here, at parse time, by the same function that writes
-# results/manifest.csv. Per-piece jobs are then ordinary jobs, not the children of a
-# checkpoint, so `snakemake --until STAGE` and `-n` see the whole DAG before anything
-# runs (Snakemake 9.27 ignores jobs behind a checkpoint under --until).
-try:
-    MANIFEST = build_manifest(corpus_metadata(), "results/corpus", config["manifest"])
-except ValueError as err:
-    raise WorkflowError(f"config: {err}") from err
+_planned = {}
+
+
+def manifest_table():
+    """The manifest, planned by the same function that writes results/manifest.csv.
+
+    Per-piece jobs are then ordinary jobs, not the children of a checkpoint, so
+    `snakemake --until STAGE` and `-n` see the whole DAG (Snakemake 9.27 ignores
+    jobs behind a checkpoint under --until); only a MAESTRO corpus that is not
+    downloaded yet goes through the download checkpoint once.
+    """
+    if "table" not in _planned:
+        metadata, bad = corpus_metadata()
+        try:
+            table, _ = build_manifest(metadata, CORPUS, config["manifest"], bad,
+                                      config.get("on_bad_midi", "fail"))
+        except ValueError as err:
+            raise WorkflowError(f"config: {err}") from err
+        _planned["table"] = table
+        _planned["midi"] = dict(zip(table["id"], table["midi"], strict=True))
+    return _planned["table"]
 
 
 def piece_ids(split):
-    return MANIFEST.loc[MANIFEST["split"] == split, "id"].tolist()
+    table = manifest_table()
+    return table.loc[table["split"] == split, "id"].tolist()
+
+
+# Bad filters fail at start-up when the pieces can be planned now.
+if config["source"] == "demo" or (CORPUS / "bad_midi.csv").is_file():
+    manifest_table()
 
 
 def render_path(instrument, rate, piece="{id}"):
@@ -93,7 +124,8 @@ def experiment_task(experiment):
 
 
 def midi_of(wildcards):
-    return MANIFEST.set_index("id").loc[wildcards.piece, "midi"]
+    manifest_table()
+    return _planned["midi"][wildcards.piece]
 
 
 def instrument_spec(wildcards):

@@ -6,12 +6,15 @@ rule manifest:
         "results/corpus",
     output:
         csv="results/manifest.csv",
+        skipped="results/skipped.csv",
     params:
         filters=canonical(config["manifest"]),
+        on_bad_midi=config.get("on_bad_midi", "fail"),
         code=code_version("manifest"),
     log:
         "results/logs/manifest.log",
     conda:
         "../../envs/music-enhance.yaml"
     shell:
-        "music-enhance manifest {input} {output.csv} --filters {params.filters:q} > {log} 2>&1"
+        "music-enhance manifest {input} {output.csv} --skipped {output.skipped} "
+        "--filters {params.filters:q} --on-bad-midi {params.on_bad_midi} > {log} 2>&1"
