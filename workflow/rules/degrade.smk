@@ -11,6 +11,10 @@ rule degrade:
         chain=lambda wildcards: canonical(config["chains"][wildcards.chain]),
         seed=config["seed"],
         code=code_version("degrade"),
+    # Per-piece jobs take about a second: on a cluster, the profile bundles many
+    # of them into one job (group-components: pieces=N).
+    group:
+        "pieces"
     log:
         "results/logs/degrade/{chain}/{instrument}/{rate}/{piece}.log",
     conda:

@@ -11,6 +11,10 @@ rule render:
         midi=midi_of,
         instrument=instrument_spec,
         code=code_version("render"),
+    # Per-piece jobs take about a second: on a cluster, the profile bundles many
+    # of them into one job (group-components: pieces=N).
+    group:
+        "pieces"
     log:
         "results/logs/render/{instrument}/{rate}/{piece}.log",
     conda:

@@ -1,0 +1,41 @@
+"""A MAESTRO-shaped corpus of full size (1,276 pieces) for planning, without MIDI files."""
+
+import numpy as np
+import pandas as pd
+
+from music_enhance.demo import COLUMNS, CORPUS_NAME
+
+
+def write_full_size_corpus(corpus_dir, pieces: int = 1276) -> None:
+    rng = np.random.default_rng(0)
+    splits = np.array(["train"] * 962 + ["validation"] * 137 + ["test"] * 177)[:pieces]
+    years = rng.choice([2004, 2006, 2008, 2009, 2011, 2013, 2014, 2015, 2017, 2018], pieces)
+    names = [f"{y}/MIDI-Unprocessed_{i:04d}_R1_{y}_wav--{i % 5 + 1}.midi"
+             for i, y in enumerate(years)]
+    table = pd.DataFrame({
+        "canonical_composer": rng.choice(["Bach", "Chopin", "Liszt", "Schubert"], pieces),
+        "canonical_title": [f"Piece {i}" for i in range(pieces)],
+        "split": splits, "year": years, "midi_filename": names,
+        "audio_filename": [n.replace(".midi", ".wav") for n in names],
+        "duration": rng.uniform(60, 1800, pieces).round(6)}, columns=COLUMNS)
+    root = corpus_dir / CORPUS_NAME
+    root.mkdir(parents=True)
+    table.to_csv(root / f"{CORPUS_NAME}.csv", index=False)
+    pd.DataFrame(columns=["midi_filename", "reason"]).to_csv(corpus_dir / "bad_midi.csv",
+                                                              index=False)
+
+
+def full_size_config(config: dict) -> dict:
+    """3 instruments, 2 tasks, 2 experiments on the MAESTRO source."""
+    config.update(source="maestro",
+                  maestro={"url": "http://127.0.0.1:9/unused.zip", "sha256": None,
+                           "path": None})
+    config["instruments"] = {"piano": {"program": "acoustic_grand_piano"},
+                             "epiano": {"program": "electric_piano_1"},
+                             "violin": {"program": "violin"}}
+    config["tasks"]["swap"] = {"sample_rate": 16000, "input": {"instrument": "epiano"},
+                               "target": {"instrument": "piano"}, "window": 1024,
+                               "stride": 512}
+    config["experiments"]["swap_l2"] = {**config["experiments"]["unet_l2"], "task": "swap"}
+    config["tasks"]["piano_sr"]["input"]["instrument"] = "violin"
+    return config
