@@ -8,7 +8,9 @@ from music_enhance.demo import COLUMNS, CORPUS_NAME
 
 def write_full_size_corpus(corpus_dir, pieces: int = 1276) -> None:
     rng = np.random.default_rng(0)
-    splits = np.array(["train"] * 962 + ["validation"] * 137 + ["test"] * 177)[:pieces]
+    # MAESTRO v3's split sizes (962 / 137 / 177), scaled to ``pieces``.
+    position = np.arange(pieces) * 1276 // pieces
+    splits = np.select([position < 962, position < 1099], ["train", "validation"], "test")
     years = rng.choice([2004, 2006, 2008, 2009, 2011, 2013, 2014, 2015, 2017, 2018], pieces)
     names = [f"{y}/MIDI-Unprocessed_{i:04d}_R1_{y}_wav--{i % 5 + 1}.midi"
              for i, y in enumerate(years)]

@@ -1,6 +1,7 @@
 """Lossless audio I/O shared by the stages (soundfile, mono float32)."""
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -24,3 +25,38 @@ def write_audio(path, audio: np.ndarray, rate: int, subtype: str = "PCM_24") -> 
     sf.write(str(tmp), np.asarray(audio, dtype=np.float32), rate, subtype=subtype,
              format="FLAC")
     os.replace(tmp, path)
+
+
+class StreamingWriter:
+    """Encode lossless FLAC on a worker thread while the caller produces the next block.
+
+    libsndfile releases the GIL, so encoding overlaps with synthesis. The file is
+    written under a temporary name and renamed on a clean exit; on an exception it
+    is removed.
+    """
+
+    def __init__(self, path, rate: int, subtype: str = "PCM_24"):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = self.path.with_name(f".{self.path.name}.part")
+        self.file = sf.SoundFile(str(self.tmp), "w", rate, 1, subtype, format="FLAC")
+        self.pool = ThreadPoolExecutor(max_workers=1)  # one worker keeps blocks in order
+        self.pending = []
+
+    def write(self, block: np.ndarray) -> None:
+        self.pending.append(self.pool.submit(self.file.write, block))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            for job in self.pending:
+                job.result()
+        finally:
+            self.pool.shutdown()
+            self.file.close()
+        if exc_type is None:
+            os.replace(self.tmp, self.path)
+        else:
+            self.tmp.unlink(missing_ok=True)

@@ -9,6 +9,7 @@ MIDI's end time and the configured tail, so paired renders of one piece with
 different instruments are sample-aligned.
 """
 
+import ctypes
 import math
 from pathlib import Path
 
@@ -16,7 +17,14 @@ import fluidsynth
 import numpy as np
 import pretty_midi
 
-from .audio import write_audio
+from .audio import StreamingWriter
+
+# FluidSynth's float output, written straight into the piece's arrays: no int16
+# dither or quantisation, and no Python-side copy per event as with get_samples().
+_write_float = fluidsynth._fl.fluid_synth_write_float
+_write_float.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
+                         ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
+_write_float.restype = ctypes.c_int
 
 DRUM_CHANNEL = 9
 # Event order at equal times: controls first, then note-offs, then note-ons, so a
@@ -69,12 +77,18 @@ def midi_events(midi: pretty_midi.PrettyMIDI, rate: int) -> list[tuple]:
 
 
 def render_midi(midi: pretty_midi.PrettyMIDI, program: int, soundfont, rate: int,
-                gain: float, tail: float) -> np.ndarray:
-    """Mono float32 audio of ``midi`` played with General MIDI ``program``."""
+                gain: float, tail: float, on_block=None) -> np.ndarray:
+    """Mono float32 audio of ``midi`` played with General MIDI ``program``.
+
+    ``on_block`` receives each finished stretch of mono audio (about a second),
+    in order, while the rest is still being synthesized.
+    """
     length = math.ceil((midi.get_end_time() + tail) * rate)
     synth = fluidsynth.Synth(gain=gain, samplerate=rate, **{
         # A dry, deterministic render: the degrade stage adds rooms on purpose.
         "synth.reverb.active": 0, "synth.chorus.active": 0, "synth.cpu-cores": 1,
+        # Load only the samples of the presets played, not the whole SoundFont.
+        "synth.dynamic-sample-loading": 1,
     })
     try:
         sfid = synth.sfload(str(soundfont))
@@ -85,11 +99,27 @@ def render_midi(midi: pretty_midi.PrettyMIDI, program: int, soundfont, rate: int
                 synth.program_select(channel, sfid, 128, 0)
             else:
                 synth.program_select(channel, sfid, 0, program)
-        blocks, position = [], 0
+        left = np.zeros(length, dtype=np.float32)
+        right = np.zeros(length, dtype=np.float32)
+        mono = np.empty(length, dtype=np.float32)
+        emitted = 0
+
+        def synthesize(start, stop):
+            nonlocal emitted
+            _write_float(synth.synth, stop - start, left.ctypes.data + 4 * start, 0, 1,
+                         right.ctypes.data + 4 * start, 0, 1)
+            if stop - emitted >= rate or stop == length:
+                np.add(left[emitted:stop], right[emitted:stop], out=mono[emitted:stop])
+                mono[emitted:stop] *= np.float32(0.5)
+                if on_block is not None:
+                    on_block(mono[emitted:stop])
+                emitted = stop
+
+        position = 0
         for sample, kind, channel, a, b in midi_events(midi, rate):
             sample = min(sample, length)
             if sample > position:
-                blocks.append(synth.get_samples(sample - position))
+                synthesize(position, sample)
                 position = sample
             if kind == NOTE_ON:
                 synth.noteon(channel, a, b)
@@ -102,11 +132,10 @@ def render_midi(midi: pretty_midi.PrettyMIDI, program: int, soundfont, rate: int
             else:
                 synth.pitch_bend(channel, a)
         if length > position:
-            blocks.append(synth.get_samples(length - position))
+            synthesize(position, length)
     finally:
         synth.delete()
-    stereo = np.concatenate(blocks).astype(np.float32).reshape(-1, 2) / 32768.0
-    return stereo.mean(axis=1)
+    return mono
 
 
 def render(midi_path, out_path, instrument: str, program: int, soundfont, rate: int,
@@ -116,13 +145,13 @@ def render(midi_path, out_path, instrument: str, program: int, soundfont, rate: 
         raise FileNotFoundError(f"{soundfont}: SoundFont for instrument {instrument!r} not found")
     program = gm_program(instrument, program)
     midi = load_midi(midi_path)
-    audio = render_midi(midi, program, soundfont, rate, gain, tail)
-    peak = float(np.abs(audio).max())
-    if peak == 0.0:
-        raise ValueError(f"{midi_path}: render with instrument {instrument!r} is silent")
-    clipped = float(np.mean(np.abs(audio) >= 32767 / 32768))
-    if clipped > max_clipped:
-        raise ValueError(f"{midi_path}: render with instrument {instrument!r} clips "
-                         f"({clipped:.2%} of samples); lower render.gain")
-    write_audio(out_path, audio, rate)
+    with StreamingWriter(out_path, rate) as writer:
+        audio = render_midi(midi, program, soundfont, rate, gain, tail, writer.write)
+        peak = float(np.abs(audio).max())
+        if peak == 0.0:
+            raise ValueError(f"{midi_path}: render with instrument {instrument!r} is silent")
+        clipped = float(np.mean(np.abs(audio) >= 1.0))
+        if clipped > max_clipped:
+            raise ValueError(f"{midi_path}: render with instrument {instrument!r} clips "
+                             f"({clipped:.2%} of samples); lower render.gain")
     return {"samples": len(audio), "peak": peak, "clipped": clipped}
