@@ -86,3 +86,25 @@ def test_integer_written_as_float_is_not_a_change(finished_run):
     config["chains"]["lowres"][0]["low_rate"] = float(config["chains"]["lowres"][0]["low_rate"])
     write_config(workdir, config)
     assert planned_jobs(workdir) == {}
+
+
+def test_changed_chain_reruns_only_its_own_degrade_jobs(tmp_path):
+    config = tiny_config()
+    config["chains"]["noisy"] = [{"step": "pinknoise", "snr_db": 20, "variance": 1.0},
+                                 {"step": "reverb", "reverberance": 30}]
+    config["tasks"]["denoise"] = {**config["tasks"]["piano_sr"],
+                                  "input": {"instrument": "piano", "chain": "noisy"}}
+    config["experiments"]["unet_denoise"] = {**config["experiments"]["unet_l2"],
+                                             "task": "denoise"}
+    write_config(tmp_path, config)
+    run_snakemake(tmp_path, "--until", "degrade")
+    values = sorted((tmp_path / "results/degrade/noisy").rglob("*.json"))
+    assert len(values) == 3
+    config["chains"]["noisy"][1]["reverberance"] = 60
+    write_config(tmp_path, config)
+    result = run_snakemake(tmp_path, "-n", "--until", "degrade")
+    planned = result.stdout.split("job ", 1)[1].split("total", 1)[0]
+    assert re.search(r"^degrade\s+3$", planned, re.M)
+    assert "render" not in planned
+    assert "results/degrade/noisy/" in result.stdout
+    assert "results/degrade/lowres/" not in result.stdout

@@ -50,7 +50,7 @@ def cmd_render(args):
 def cmd_degrade(args):
     from .degrade import degrade
     drawn = degrade(args.input, args.out_audio, args.out_values, args.chain_name, args.chain,
-                    args.seed, args.piece)
+                    args.seed, args.piece, args.max_clipped)
     log.info("degraded %s: %s", args.out_audio, drawn)
 
 
@@ -145,6 +145,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--chain", type=json_arg, required=True, help="JSON list of steps")
     s.add_argument("--seed", type=int, required=True)
     s.add_argument("--piece", required=True)
+    s.add_argument("--max-clipped", type=float, default=1e-3,
+                   help="fraction of clipped samples above which the piece is an error")
     s.set_defaults(func=cmd_degrade)
 
     s = sub.add_parser("shard", help="window one task's split into HDF5")

@@ -1,89 +1,255 @@
 """The degrade stage: a named chain of steps applied to a clean render.
 
-Filtering steps run through sox (pysox); noise is drawn with numpy from a seed
-derived from (global seed, chain name, piece id), so every random value is a
-function of the config, and the values drawn are written next to the output.
-The output always has the input's length and stays sample-aligned with it.
+Filters, rooms and codecs run through sox (pysox); consecutive sox steps share
+one sox process. Noise is drawn with numpy. Every random value comes from one
+generator seeded from (global seed, chain name, piece id), so the same config
+gives the same bytes, and every value drawn is written next to the output.
+The output always has the input's length and stays sample-aligned with it:
+sox's ``rate`` and ``sinc`` are linear-phase and delay-compensated, reverb
+tails are cut at the input's end, and the mp3 codec's delay is measured and
+removed.
 """
 
 import json
 import logging
+import subprocess
+import tempfile
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 import sox
 
 from .audio import read_mono, write_audio
 from .config import derive_seed
 
-NOISE_SLOPES = {"whitenoise": 0.0, "pinknoise": 1.0, "brownnoise": 2.0}
-
 logging.getLogger("sox").setLevel(logging.ERROR)  # pysox warns on every array run
+
+REVERB_RANGES = {"reverberance": (0, 100), "hf_damping": (0, 100), "room_scale": (0, 100),
+                 "stereo_depth": (0, 100), "pre_delay": (0, 500), "wet_gain": (-10, 10)}
+REVERB_DEFAULTS = {"reverberance": 50, "hf_damping": 50, "room_scale": 100,
+                   "stereo_depth": 100, "pre_delay": 0, "wet_gain": 0}
+NOISE_SLOPES = {"whitenoise": 0.0, "pinknoise": 1.0, "brownnoise": 2.0, "tpdfnoise": 0.0}
+# Parameters each step accepts (the config schema says the same at start-up).
+STEP_PARAMS = {
+    "resample": {"low_rate", "quality", "interpolation"},
+    "lowpass": {"frequency"},
+    "highpass": {"frequency"},
+    "equalizer": {"frequency", "width_q", "gain_db"},
+    **{k: {"snr_db", "volume", "variance"} for k in NOISE_SLOPES},
+    "reverb": {*REVERB_RANGES, "variance"},
+    "overdrive": {"gain_db", "colour"},
+    "clip": {"level"},
+    "gain": {"gain_db"},
+    "compand": {"attack", "decay", "soft_knee_db", "points"},
+    "mp3": {"bitrate"},
+}
 
 
 def fit_length(audio: np.ndarray, length: int) -> np.ndarray:
-    """Trim or zero-pad to ``length`` samples (sox's rate may add or drop one)."""
+    """Trim or zero-pad to ``length`` samples (rate may add or drop one; reverb tails)."""
     if len(audio) >= length:
         return audio[:length]
     return np.pad(audio, (0, length - len(audio)))
 
 
-def resample(audio: np.ndarray, rate: int, step: dict, rng) -> tuple[np.ndarray, dict]:
-    """Down to ``low_rate`` and back up to ``rate`` with sox's linear-phase ``rate``."""
+def jitter(rng, value: float, variance: float, low=-np.inf, high=np.inf) -> float:
+    """``value`` plus Gaussian noise of ``variance``, kept in [low, high]."""
+    if variance:
+        value = value + np.sqrt(variance) * rng.standard_normal()
+    return round(float(np.clip(value, low, high)), 6)
+
+
+# Sox steps add effects to a shared Transformer and return the values drawn.
+
+def sox_resample(tfm, rate, step, rng):
     low = int(step["low_rate"])
     if not 0 < low < rate:
         raise ValueError(f"resample.low_rate: must be below the task's rate {rate}, got {low}")
-    quality = step.get("quality", "v")
-    tfm = sox.Transformer()
-    tfm.set_globals(dither=False)
-    tfm.rate(low, quality=quality)
-    tfm.rate(rate, quality=quality)
-    out = tfm.build_array(input_array=audio.astype(np.float32), sample_rate_in=rate)
-    return fit_length(np.asarray(out, dtype=np.float32), len(audio)), {"low_rate": low}
+    tfm.rate(low, quality=step.get("quality", "v"))
+    if step.get("interpolation", "sox") == "sox":
+        tfm.rate(rate, quality=step.get("quality", "v"))
+    else:  # sox stops at low_rate; linear_upsample goes back up
+        tfm.set_output_format(rate=low)
+    return {"low_rate": low}
+
+
+def sox_lowpass(tfm, rate, step, rng):
+    tfm.sinc(filter_type="low", cutoff_freq=float(step["frequency"]))
+    return {"frequency": step["frequency"]}
+
+
+def sox_highpass(tfm, rate, step, rng):
+    tfm.sinc(filter_type="high", cutoff_freq=float(step["frequency"]))
+    return {"frequency": step["frequency"]}
+
+
+def sox_equalizer(tfm, rate, step, rng):
+    tfm.equalizer(float(step["frequency"]), float(step.get("width_q", 1.0)),
+                  float(step["gain_db"]))
+    return {k: step[k] for k in ("frequency", "gain_db")}
+
+
+def sox_reverb(tfm, rate, step, rng):
+    variance = step.get("variance", {})
+    drawn = {name: jitter(rng, step.get(name, REVERB_DEFAULTS[name]), variance.get(name, 0),
+                          *REVERB_RANGES[name]) for name in REVERB_RANGES}
+    tfm.reverb(**{k: v for k, v in drawn.items() if k != "hf_damping"},
+               high_freq_damping=drawn["hf_damping"])
+    return drawn
+
+
+def sox_overdrive(tfm, rate, step, rng):
+    tfm.overdrive(gain_db=float(step.get("gain_db", 20)), colour=float(step.get("colour", 20)))
+    return {"gain_db": step.get("gain_db", 20), "colour": step.get("colour", 20)}
+
+
+def sox_compand(tfm, rate, step, rng):
+    points = [tuple(p) for p in step.get("points", [[-70, -70], [-60, -20], [0, 0]])]
+    tfm.compand(attack_time=float(step.get("attack", 0.3)),
+                decay_time=float(step.get("decay", 0.8)),
+                soft_knee_db=float(step.get("soft_knee_db", 6)), tf_points=points)
+    return {"points": [list(p) for p in points]}
+
+
+SOX_STEPS = {"resample": sox_resample, "lowpass": sox_lowpass, "highpass": sox_highpass,
+             "equalizer": sox_equalizer, "reverb": sox_reverb, "overdrive": sox_overdrive,
+             "compand": sox_compand}
+
+
+# Array steps take and return audio.
+
+def linear_upsample(audio, rate, step, rng):
+    """The 2019 report's interpolation: back up from low_rate by straight lines."""
+    low = int(step["low_rate"])
+    times = np.arange(round(len(audio) * rate / low)) / rate
+    return np.interp(times, np.arange(len(audio)) / low, audio).astype(np.float32), {}
+
+
+def noise(kind):
+    def add_noise(audio, rate, step, rng):
+        if kind == "tpdfnoise":
+            raw = rng.uniform(-1, 1, len(audio)) + rng.uniform(-1, 1, len(audio))
+        else:
+            raw = coloured_noise(rng, len(audio), NOISE_SLOPES[kind])
+        raw /= np.sqrt(np.mean(raw ** 2))
+        variance = float(step.get("variance", 0.0))
+        if "snr_db" in step:
+            # The signal keeps its level; the noise is scaled to the drawn SNR.
+            snr_db = jitter(rng, float(step["snr_db"]), variance)
+            level = np.sqrt(np.mean(audio.astype(np.float64) ** 2) / 10 ** (snr_db / 10))
+            drawn = {"snr_db": snr_db}
+        else:  # the report's sox-style absolute amplitude
+            level = jitter(rng, float(step["volume"]), variance, 0.0)
+            drawn = {"volume": level}
+        return (audio + level * raw).astype(np.float32), drawn
+    return add_noise
 
 
 def coloured_noise(rng: np.random.Generator, length: int, slope: float) -> np.ndarray:
-    """Gaussian noise whose power falls by ``slope`` x 3 dB per octave (0 white, 1 pink)."""
+    """Gaussian noise whose power falls by ``slope`` x 3 dB per octave (1 pink, 2 brown)."""
     white = rng.standard_normal(length)
     if slope == 0:
         return white
     spectrum = np.fft.rfft(white)
     freqs = np.arange(len(spectrum), dtype=np.float64)
-    freqs[0] = 1.0  # keep DC finite; it is removed below
+    freqs[0] = 1.0
     spectrum *= freqs ** (-slope / 2)
-    spectrum[0] = 0.0
+    spectrum[0] = 0.0  # no DC offset
     return np.fft.irfft(spectrum, n=length)
 
 
-def noise(kind: str):
-    def add_noise(audio, rate, step, rng):
-        snr_db = float(step["snr_db"]) + np.sqrt(float(step.get("variance", 0.0))) * (
-            rng.standard_normal())
-        if kind == "tpdfnoise":
-            raw = rng.uniform(-1, 1, len(audio)) + rng.uniform(-1, 1, len(audio))
-        else:
-            raw = coloured_noise(rng, len(audio), NOISE_SLOPES[kind])
-        signal_power = float(np.mean(audio.astype(np.float64) ** 2))
-        scale = np.sqrt(signal_power / (np.mean(raw ** 2) * 10 ** (snr_db / 10)))
-        return (audio + scale * raw).astype(np.float32), {"snr_db": round(snr_db, 6)}
-    return add_noise
+def clip(audio, rate, step, rng):
+    level = float(step["level"])
+    return np.clip(audio, -level, level), {"level": level}
 
 
-STEPS = {"resample": resample, **{k: noise(k) for k in
-                                  ("whitenoise", "pinknoise", "brownnoise", "tpdfnoise")}}
+def gain(audio, rate, step, rng):
+    return audio * np.float32(10 ** (float(step["gain_db"]) / 20)), {"gain_db": step["gain_db"]}
+
+
+def mp3(audio, rate, step, rng):
+    """Encode to mp3 at ``bitrate`` kb/s and decode back; the codec delay is removed."""
+    bitrate = int(step["bitrate"])
+    with tempfile.TemporaryDirectory() as tmp:
+        wav, coded, back = (Path(tmp) / n for n in ("in.wav", "coded.mp3", "out.wav"))
+        sf.write(str(wav), audio, rate, subtype="FLOAT")
+        for cmd in (["sox", "-D", "-R", str(wav), "-C", str(bitrate), str(coded)],
+                    ["sox", "-D", "-R", str(coded), "-r", str(rate), "-e", "float", "-b", "32",
+                     str(back)]):
+            result = subprocess.run(cmd, capture_output=True, text=True)
+            if result.returncode:
+                raise ValueError(f"mp3: sox failed: {result.stderr.strip()}")
+        decoded, _ = read_mono(back)
+    delay = codec_delay(audio, decoded)
+    return fit_length(decoded[delay:], len(audio)), {"bitrate": bitrate, "delay": delay}
+
+
+def codec_delay(reference: np.ndarray, decoded: np.ndarray, max_lag: int = 4096) -> int:
+    """The lag (samples) at which ``decoded`` best matches ``reference``."""
+    n = min(len(reference), len(decoded) - max_lag)
+    if n <= 0:
+        return 0
+    size = 1 << int(np.ceil(np.log2(n + max_lag)))
+    xcorr = np.fft.irfft(np.fft.rfft(decoded[:n + max_lag], size)
+                         * np.conj(np.fft.rfft(reference[:n], size)), size)
+    return int(np.argmax(xcorr[:max_lag + 1]))
+
+
+ARRAY_STEPS = {**{k: noise(k) for k in NOISE_SLOPES}, "clip": clip, "gain": gain, "mp3": mp3}
+
+
+def check_step(step: dict) -> None:
+    name = step.get("step")
+    if name not in STEP_PARAMS:
+        raise ValueError(f"unknown degradation step {name!r}; known: {sorted(STEP_PARAMS)}")
+    unknown = set(step) - STEP_PARAMS[name] - {"step"}
+    if unknown:
+        raise ValueError(f"step {name!r}: unknown parameter {sorted(unknown)[0]!r}; "
+                         f"known: {sorted(STEP_PARAMS[name])}")
+    if name.endswith("noise") and ("snr_db" in step) == ("volume" in step):
+        raise ValueError(f"step {name!r}: give exactly one of 'snr_db' and 'volume'")
 
 
 def apply_chain(audio: np.ndarray, rate: int, chain: list[dict], seed: int) -> tuple:
-    """Apply each step in order; return the degraded audio and the values drawn."""
-    rng = np.random.default_rng(seed)
-    drawn = []
+    """Apply each step in order; return the degraded audio and the values drawn.
+
+    Runs of consecutive sox steps go through one sox process.
+    """
     for step in chain:
-        if step["step"] not in STEPS:
-            raise ValueError(f"unknown degradation step {step['step']!r}; "
-                             f"known: {sorted(STEPS)}")
-        audio, values = STEPS[step["step"]](audio, rate, step, rng)
-        drawn.append({"step": step["step"], **values})
-    return audio, drawn
+        check_step(step)
+    rng = np.random.default_rng(seed)
+    length, drawn, tfm = len(audio), [], None
+    for step in chain:
+        name = step["step"]
+        if name in SOX_STEPS:
+            tfm = tfm or _transformer()
+            drawn.append({"step": name, **SOX_STEPS[name](tfm, rate, step, rng)})
+            if name == "resample" and step.get("interpolation", "sox") == "linear":
+                audio = _run_sox(tfm, audio, rate)
+                tfm = None
+                audio, _ = linear_upsample(audio, rate, step, rng)
+            continue
+        if tfm is not None:
+            audio, tfm = _run_sox(tfm, audio, rate), None
+        audio, values = ARRAY_STEPS[name](audio, rate, step, rng)
+        drawn.append({"step": name, **values})
+    if tfm is not None:
+        audio = _run_sox(tfm, audio, rate)
+    return fit_length(np.asarray(audio, dtype=np.float32), length), drawn
+
+
+def _transformer():
+    tfm = sox.Transformer()
+    tfm.set_globals(dither=False)
+    return tfm
+
+
+def _run_sox(tfm, audio, rate):
+    # No clipping inside sox: float samples out of range pass through and are
+    # measured by the stage after the chain.
+    return np.asarray(tfm.build_array(input_array=audio.astype(np.float32),
+                                      sample_rate_in=rate), dtype=np.float32).reshape(-1)
 
 
 def degrade(in_path, out_audio, out_values, chain_name: str, chain: list[dict], seed: int,
@@ -94,7 +260,7 @@ def degrade(in_path, out_audio, out_values, chain_name: str, chain: list[dict], 
     clipped = float(np.mean(np.abs(out) >= 1.0))
     if clipped > max_clipped:
         raise ValueError(f"{in_path}: chain {chain_name!r} clips piece {piece!r} "
-                         f"({clipped:.2%} of samples, limit {max_clipped:.2%})")
+                         f"({clipped:.3%} of samples, limit {max_clipped:.3%})")
     write_audio(out_audio, np.clip(out, -1.0, 1.0), rate)
     record = {"piece": piece, "chain": chain_name, "seed": piece_seed, "clipped": clipped,
               "steps": drawn}

@@ -10,6 +10,7 @@ rule degrade:
     params:
         chain=lambda wildcards: canonical(config["chains"][wildcards.chain]),
         seed=config["seed"],
+        max_clipped=config.get("degrade", {}).get("max_clipped", 0.001),
         code=code_version("degrade"),
     # Per-piece jobs take about a second: on a cluster, the profile bundles many
     # of them into one job (group-components: pieces=N).
@@ -22,4 +23,4 @@ rule degrade:
     shell:
         "music-enhance degrade {input} {output.audio} {output.values} "
         "--chain-name {wildcards.chain} --chain {params.chain:q} --seed {params.seed} "
-        "--piece {wildcards.piece} > {log} 2>&1"
+        "--piece {wildcards.piece} --max-clipped {params.max_clipped} > {log} 2>&1"
