@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import sox
+from scipy.signal import lfilter
 
 from .audio import read_mono, write_audio
 from .config import derive_seed
@@ -29,14 +30,14 @@ REVERB_RANGES = {"reverberance": (0, 100), "hf_damping": (0, 100), "room_scale":
                  "stereo_depth": (0, 100), "pre_delay": (0, 500), "wet_gain": (-10, 10)}
 REVERB_DEFAULTS = {"reverberance": 50, "hf_damping": 50, "room_scale": 100,
                    "stereo_depth": 100, "pre_delay": 0, "wet_gain": 0}
-NOISE_SLOPES = {"whitenoise": 0.0, "pinknoise": 1.0, "brownnoise": 2.0, "tpdfnoise": 0.0}
+NOISE_KINDS = ("whitenoise", "pinknoise", "brownnoise", "tpdfnoise")
 # Parameters each step accepts (the config schema says the same at start-up).
 STEP_PARAMS = {
     "resample": {"low_rate", "quality", "interpolation"},
     "lowpass": {"frequency"},
     "highpass": {"frequency"},
     "equalizer": {"frequency", "width_q", "gain_db"},
-    **{k: {"snr_db", "volume", "variance"} for k in NOISE_SLOPES},
+    **{k: {"snr_db", "volume", "variance"} for k in NOISE_KINDS},
     "reverb": {*REVERB_RANGES, "variance"},
     "overdrive": {"gain_db", "colour"},
     "clip": {"level"},
@@ -128,11 +129,7 @@ def linear_upsample(audio, rate, step, rng):
 
 def noise(kind):
     def add_noise(audio, rate, step, rng):
-        if kind == "tpdfnoise":
-            raw = rng.uniform(-1, 1, len(audio)) + rng.uniform(-1, 1, len(audio))
-        else:
-            raw = coloured_noise(rng, len(audio), NOISE_SLOPES[kind])
-        raw /= np.sqrt(np.mean(raw ** 2))
+        raw = coloured_noise(rng, len(audio), kind, rate)
         variance = float(step.get("variance", 0.0))
         if "snr_db" in step:
             # The signal keeps its level; the noise is scaled to the drawn SNR.
@@ -146,17 +143,27 @@ def noise(kind):
     return add_noise
 
 
-def coloured_noise(rng: np.random.Generator, length: int, slope: float) -> np.ndarray:
-    """Gaussian noise whose power falls by ``slope`` x 3 dB per octave (1 pink, 2 brown)."""
-    white = rng.standard_normal(length)
-    if slope == 0:
-        return white
-    spectrum = np.fft.rfft(white)
-    freqs = np.arange(len(spectrum), dtype=np.float64)
-    freqs[0] = 1.0
-    spectrum *= freqs ** (-slope / 2)
-    spectrum[0] = 0.0  # no DC offset
-    return np.fft.irfft(spectrum, n=length)
+# A 3-pole/3-zero filter whose gain falls 3 dB per octave within 0.1 dB over
+# three decades of normalised frequency (J. O. Smith, "Spectral Audio Signal
+# Processing", pink noise example).
+PINK_B = [0.049922035, -0.095993537, 0.050612699, -0.004408786]
+PINK_A = [1.0, -2.494956002, 2.017265875, -0.522189400]
+BROWN_CORNER_HZ = 5.0  # a leaky integrator: -6 dB per octave above this
+
+
+def coloured_noise(rng: np.random.Generator, length: int, kind: str, rate: int) -> np.ndarray:
+    """Zero-mean noise of unit RMS; white and TPDF flat, pink -3 dB and brown -6 dB
+    per octave. Filtering white noise costs a fraction of shaping it by FFT."""
+    if kind == "tpdfnoise":
+        raw = rng.uniform(-1, 1, length) + rng.uniform(-1, 1, length)
+    else:
+        raw = rng.standard_normal(length)
+        if kind == "pinknoise":
+            raw = lfilter(PINK_B, PINK_A, raw)
+        elif kind == "brownnoise":
+            raw = lfilter([1.0], [1.0, -np.exp(-2 * np.pi * BROWN_CORNER_HZ / rate)], raw)
+    raw -= raw.mean()
+    return raw / np.sqrt(np.mean(raw ** 2))
 
 
 def clip(audio, rate, step, rng):
@@ -196,7 +203,7 @@ def codec_delay(reference: np.ndarray, decoded: np.ndarray, max_lag: int = 4096)
     return int(np.argmax(xcorr[:max_lag + 1]))
 
 
-ARRAY_STEPS = {**{k: noise(k) for k in NOISE_SLOPES}, "clip": clip, "gain": gain, "mp3": mp3}
+ARRAY_STEPS = {**{k: noise(k) for k in NOISE_KINDS}, "clip": clip, "gain": gain, "mp3": mp3}
 
 
 def check_step(step: dict) -> None:
