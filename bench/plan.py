@@ -13,8 +13,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from conftest import run_snakemake, tiny_config, write_config  # noqa: E402
 from scale import full_size_config, write_full_size_corpus  # noqa: E402
+
+from conftest import run_snakemake, tiny_config, write_config  # noqa: E402
 
 
 def plan_seconds(workdir: Path, runs: int) -> float:

@@ -2,8 +2,9 @@
 
 import re
 
-from conftest import run_snakemake, tiny_config, write_config
 from scale import full_size_config, write_full_size_corpus
+
+from conftest import run_snakemake, tiny_config, write_config
 
 
 def test_full_size_dag_plans_every_job(tmp_path):
