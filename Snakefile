@@ -29,6 +29,7 @@ wildcard_constraints:
     task=r"[A-Za-z0-9_-]+",
     experiment=r"[A-Za-z0-9_-]+",
     split="|".join(TRAIN_SPLITS),
+    method=r"linear|cubic|sinc|wiener",
     system="|".join(re.escape(s) for s in SYSTEMS),
 
 
@@ -46,5 +47,6 @@ include: "workflow/rules/report.smk"
 rule all:
     input:
         "results/scores/summary.csv",
+        "results/report/summary.html",
         expand("results/report/{experiment}/spectrogram.png", experiment=EXPERIMENTS),
     default_target: True

@@ -1,9 +1,11 @@
 import numpy as np
 import pytest
+import soundfile as sf
 import torch
 
 from music_enhance.audio import read_mono, write_audio
-from music_enhance.enhance import enhance, overlap_add
+from music_enhance.enhance import enhance, merge_windows
+from music_enhance.models import build_model
 from music_enhance.train import save_checkpoint
 
 
@@ -12,39 +14,70 @@ class Identity(torch.nn.Module):
         return x
 
 
+@pytest.mark.parametrize("merge", ["ola", "crop"])
 @pytest.mark.parametrize("length", [1, 100, 511, 512, 1024, 1500, 4096, 10001])
-def test_identity_model_returns_the_input_at_any_length(length, rng):
+def test_identity_model_returns_the_input_at_any_length(length, merge, rng):
     audio = rng.uniform(-1, 1, length).astype(np.float32)
-    out = overlap_add(Identity(), audio, window=512, batch_size=3)
+    out = merge_windows(Identity(), audio, window=512, batch_size=3, merge=merge)
     assert out.shape == audio.shape
     np.testing.assert_allclose(out, audio, atol=1e-6)
 
 
-def test_each_window_is_weighted_without_seams(rng):
+@pytest.mark.parametrize("merge", ["ola", "crop"])
+def test_no_seams_between_windows(merge):
     # A model that adds a constant: any seam or fade would show as a ripple.
     class AddOne(torch.nn.Module):
         def forward(self, x):
             return x + 1
 
     audio = np.zeros(5000, dtype=np.float32)
-    np.testing.assert_allclose(overlap_add(AddOne(), audio, window=256), 1.0, atol=1e-6)
+    np.testing.assert_allclose(merge_windows(AddOne(), audio, 256, merge=merge), 1.0,
+                               atol=1e-6)
 
 
-def test_enhance_cli_path_with_a_zeroed_unet(tmp_path, rng):
-    from music_enhance.models import build_model
+@pytest.fixture
+def identity_checkpoint(tmp_path):
     spec = {"model": {"name": "unet", "channels": [4, 8], "kernels": [9, 9]}}
     model = build_model(spec["model"])
     for p in model.final.parameters():
         torch.nn.init.zeros_(p)  # with the input skip the U-Net is now the identity
     save_checkpoint(tmp_path / "g.pt", model, spec, {"sample_rate": 16000, "window": 256}, 1,
                     "zero")
+    return tmp_path / "g.pt"
+
+
+def test_enhance_file_at_the_model_rate(tmp_path, rng, identity_checkpoint):
     audio = (0.3 * rng.standard_normal(3000)).astype(np.float32)
     write_audio(tmp_path / "in.flac", audio, 16000)
-    info = enhance(tmp_path / "in.flac", tmp_path / "out.flac", tmp_path / "g.pt")
+    info = enhance(tmp_path / "in.flac", tmp_path / "out.flac", identity_checkpoint)
     out, rate = read_mono(tmp_path / "out.flac")
     source, _ = read_mono(tmp_path / "in.flac")
-    assert info["samples"] == 3000 and rate == 16000
+    assert info["samples"] == 3000 and rate == 16000 and info["channels"] == 1
     np.testing.assert_allclose(out, source, atol=2 ** -23)
-    write_audio(tmp_path / "in8k.flac", audio, 8000)
-    with pytest.raises(ValueError, match="in8k.flac: sample rate 8000 Hz, but .*g.pt"):
-        enhance(tmp_path / "in8k.flac", tmp_path / "o.flac", tmp_path / "g.pt")
+
+
+def test_enhance_stereo_file_at_another_rate(tmp_path, identity_checkpoint):
+    rate = 44100
+    t = np.arange(rate) / rate
+    stereo = np.stack([0.3 * np.sin(2 * np.pi * 440 * t), 0.2 * np.sin(2 * np.pi * 660 * t)],
+                      axis=1).astype(np.float32)
+    sf.write(tmp_path / "in.wav", stereo, rate)
+    info = enhance(tmp_path / "in.wav", tmp_path / "out.wav", identity_checkpoint)
+    out, out_rate = sf.read(tmp_path / "out.wav", dtype="float32")
+    assert out_rate == rate and out.shape == stereo.shape and info["channels"] == 2
+    # Through 16 kHz and back: tones below 8 kHz survive, channels stay apart.
+    inner = slice(2000, -2000)
+    for channel in range(2):
+        error = out[inner, channel] - stereo[inner, channel]
+        assert np.sqrt(np.mean(error ** 2)) < 1e-3
+    assert sf.info(tmp_path / "out.wav").format == "WAV"
+
+
+def test_wrong_files_are_clear_errors(tmp_path, identity_checkpoint):
+    (tmp_path / "x.flac").write_bytes(b"nope")
+    with pytest.raises(ValueError, match="x.flac: cannot read audio"):
+        enhance(tmp_path / "x.flac", tmp_path / "o.flac", identity_checkpoint)
+    with pytest.raises(ValueError, match="missing.pt: not a readable checkpoint"):
+        enhance(tmp_path / "x.flac", tmp_path / "o.flac", tmp_path / "missing.pt")
+    with pytest.raises(ValueError, match="enhance.merge: unknown merge 'blend'"):
+        merge_windows(Identity(), np.zeros(10, np.float32), 256, merge="blend")

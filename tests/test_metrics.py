@@ -1,7 +1,17 @@
 import numpy as np
 import pytest
 
-from music_enhance.metrics import EPS, HOP, N_FFT, log_power_spectrogram, lsd, snr
+from music_enhance.metrics import (
+    EPS,
+    HOP,
+    N_FFT,
+    bootstrap_ci,
+    log_power_spectrogram,
+    lsd,
+    mrstft,
+    si_sdr,
+    snr,
+)
 
 
 @pytest.fixture
@@ -48,3 +58,43 @@ def test_lsd_by_hand_on_two_frames():
 def test_shape_mismatch_is_an_error(signal):
     with pytest.raises(ValueError, match="differ in shape"):
         snr(signal, signal[:-1])
+
+
+def test_si_sdr_ignores_gain_and_matches_a_known_mix(signal, rng):
+    assert si_sdr(signal, 0.3 * signal) > 250  # float rounding only
+    noise = rng.standard_normal(len(signal))
+    noise -= np.dot(noise, signal) / np.dot(signal, signal) * signal  # orthogonal to y
+    noise *= np.sqrt(np.sum(signal ** 2) / np.sum(noise ** 2) / 10)  # exactly 10 dB
+    assert si_sdr(signal, 2.0 * (signal + noise)) == pytest.approx(10.0)
+
+
+def test_high_band_lsd_sees_only_the_band_above_the_cutoff(rng):
+    rate = 16000
+    target = rng.standard_normal(rate)
+    spectrum = np.fft.rfft(target)
+    freqs = np.fft.rfftfreq(rate, 1 / rate)
+    low_only = np.fft.irfft(np.where(freqs < 4000, spectrum, 0), n=rate)
+    # The low band matches exactly, so the high band carries all the distance.
+    assert lsd(target, low_only, 4000, rate) > lsd(target, low_only) > 1.0
+    doubled_high = np.fft.irfft(np.where(freqs < 4000, spectrum, 2 * spectrum), n=rate)
+    assert lsd(target, doubled_high, 4200, rate) == pytest.approx(2 * np.log10(2), rel=1e-3)
+    with pytest.raises(ValueError, match="above Nyquist"):
+        lsd(target, target, 9000, rate)
+
+
+def test_mrstft_is_zero_for_identity_and_grows_with_error(signal, rng):
+    assert mrstft(signal, signal) == 0.0
+    small = mrstft(signal, signal + 0.01 * rng.standard_normal(len(signal)))
+    large = mrstft(signal, signal + 0.5 * rng.standard_normal(len(signal)))
+    assert 0 < small < large
+    # Known gain: spectral convergence |1 - g| plus log distance |log10 g|, every size.
+    assert mrstft(signal, 2 * signal) == pytest.approx(1 + np.log10(2), rel=1e-6)
+
+
+def test_bootstrap_interval_brackets_the_mean_and_is_seeded(rng):
+    values = rng.normal(5.0, 1.0, 40)
+    low, high = bootstrap_ci(values, seed=1)
+    assert low < values.mean() < high
+    assert high - low == pytest.approx(2 * 1.96 / np.sqrt(40), rel=0.3)
+    assert bootstrap_ci(values, seed=1) == (low, high)
+    assert bootstrap_ci([3.0, 3.0]) == (3.0, 3.0)

@@ -2,6 +2,7 @@
 
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -29,13 +30,18 @@ def finished_run(tmp_path_factory):
 def test_whole_dag_scores_model_and_baseline(finished_run):
     workdir, _ = finished_run
     summary = pd.read_csv(workdir / "results/scores/summary.csv")
-    assert set(summary["system"]) == {"unet_l2", "piano_sr.input"}
+    assert set(summary["system"]) == {"unet_l2", "piano_sr.input", "piano_sr.linear",
+                                      "piano_sr.cubic", "piano_sr.sinc"}
     assert (summary["pieces"] == 1).all()
     # The baseline's score is recomputable from the files it names.
     per_piece = pd.read_csv(workdir / "results/scores/piano_sr.input.csv")
     baseline = summary.set_index("system").loc["piano_sr.input"]
     assert baseline["lsd"] == pytest.approx(per_piece["lsd"].mean(), abs=1e-4)
     assert 0 < baseline["lsd"] < 10 and baseline["snr"] > 0
+    # Above the 4 kHz cut-off the input has nothing: its high-band LSD is the worst.
+    assert baseline["lsd_high"] > baseline["lsd"]
+    for metric in ("snr", "lsd", "lsd_high", "si_sdr", "mrstft"):
+        assert np.isfinite(summary[metric]).all(), metric
     manifest = pd.read_csv(workdir / "results/manifest.csv")
     assert sorted(manifest["split"]) == ["test", "train", "validation"]
     assert (workdir / "results/report/unet_l2/spectrogram.png").stat().st_size > 10_000
@@ -47,14 +53,21 @@ def test_report_holds_the_summary_and_figures(finished_run):
     workdir, _ = finished_run
     run_snakemake(workdir, "--report", "results/report.html")
     html = (workdir / "results/report.html").read_text()
-    assert "summary.csv" in html and "spectrogram.png" in html and "curves.png" in html
+    for name in ("summary.csv", "summary.html", "config.html", "spectrogram.png",
+                 "curves.png", "excerpts.html"):
+        assert name in html, name
+    table = (workdir / "results/report/summary.html").read_text()
+    assert table.count("<b>") == 5  # one best value per metric column
+    assert (workdir / "results/report/unet_l2/excerpts.html").read_text().count(
+        "data:audio/wav;base64,") == 6  # input, target, 3 baselines, output
 
 
 def test_until_builds_up_to_a_stage(finished_run, tmp_path):
     write_config(tmp_path, finished_run[1])
     assert planned_jobs(tmp_path) == {
         "download": 1, "manifest": 1, "render": 3, "degrade": 3, "shard": 2, "train": 1,
-        "enhance": 1, "score": 2, "summarise": 1, "report": 1, "all": 1}
+        "enhance": 1, "baseline": 3, "score": 5, "summarise": 1, "report": 1,
+        "report_tables": 1, "all": 1}
     run_snakemake(tmp_path, "--until", "degrade")
     assert len(list((tmp_path / "results/degrade").rglob("*.flac"))) == 3
     assert not (tmp_path / "results/shards").exists()
@@ -69,8 +82,8 @@ def test_changed_low_rate_reruns_degrade_and_downstream_not_render(finished_run)
     config["chains"]["lowres"][0]["low_rate"] = 6000
     write_config(workdir, config)
     assert planned_jobs(workdir) == {
-        "degrade": 3, "shard": 2, "train": 1, "enhance": 1, "score": 2, "summarise": 1,
-        "report": 1, "all": 1}
+        "degrade": 3, "shard": 2, "train": 1, "enhance": 1, "baseline": 3, "score": 5,
+        "summarise": 1, "report": 1, "report_tables": 1, "all": 1}
     run_snakemake(workdir)
     assert renders == {p: p.stat().st_mtime_ns for p in renders}
     after = pd.read_csv(workdir / "results/scores/summary.csv")

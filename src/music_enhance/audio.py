@@ -18,12 +18,14 @@ def read_mono(path) -> tuple[np.ndarray, int]:
 
 
 def write_audio(path, audio: np.ndarray, rate: int, subtype: str = "PCM_24") -> None:
-    """Write lossless FLAC via a temporary name, so a crash never leaves a half file."""
+    """Write lossless audio (FLAC, or WAV for a .wav name) via a temporary name, so a
+    crash never leaves a half-written file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.part")
+    audio_format = "WAV" if path.suffix.lower() == ".wav" else "FLAC"
     sf.write(str(tmp), np.asarray(audio, dtype=np.float32), rate, subtype=subtype,
-             format="FLAC")
+             format=audio_format)
     os.replace(tmp, path)
 
 

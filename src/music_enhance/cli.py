@@ -70,9 +70,16 @@ def cmd_train(args):
 
 def cmd_enhance(args):
     from .enhance import enhance
-    info = enhance(args.input, args.out, args.checkpoint, args.batch_size, args.threads)
-    log.info("enhanced %s: %d samples, %.1fx real time", args.out, info["samples"],
-             info["real_time_factor"])
+    info = enhance(args.input, args.out, args.checkpoint, args.batch_size, args.threads,
+                   args.merge)
+    log.info("enhanced %s: %d samples x %d channels in %.1f s, %.1fx real time", args.out,
+             info["samples"], info["channels"], info["seconds"], info["real_time_factor"])
+
+
+def cmd_baseline(args):
+    from .baselines import baseline
+    baseline(args.input, args.out, args.method, args.low_rate)
+    log.info("baseline %s: %s", args.method, args.out)
 
 
 def cmd_score(args):
@@ -83,21 +90,27 @@ def cmd_score(args):
     pieces = table.loc[table["split"] == args.split, "id"].tolist()
     scores = score_system(args.system, args.task, pieces,
                           [args.estimate_pattern.format(id=p) for p in pieces],
-                          [args.target_pattern.format(id=p) for p in pieces], args.out)
+                          [args.target_pattern.format(id=p) for p in pieces], args.out,
+                          args.low_hz)
     log.info("%s: mean SNR %.3f dB, mean LSD %.4f", args.system, scores["snr"].mean(),
              scores["lsd"].mean())
 
 
 def cmd_summarise(args):
     from .score import summarise
-    print(summarise(args.scores, args.out).to_string(index=False))
+    summary = summarise(args.scores, args.out, args.seed)
+    print(summary[["system", "task", "pieces", "snr", "lsd", "lsd_high"]].to_string(index=False))
 
 
 def cmd_report(args):
-    from .report import spectrogram_figure, training_figure
-    spectrogram_figure(dict(zip(("input", "target", "output"), args.audio, strict=True)),
-                       args.spectrogram, args.title)
-    training_figure(args.metrics, args.curves, args.title)
+    from .report import report_experiment
+    report_experiment(args.pieces, args.metrics, args.out_dir, args.title)
+
+
+def cmd_report_tables(args):
+    from .report import config_html, summary_html
+    summary_html(args.summary, args.summary_html)
+    config_html(args.config, args.config_html)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -177,7 +190,16 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--checkpoint", required=True)
     s.add_argument("--batch-size", type=int, default=16)
     s.add_argument("--threads", type=int, default=1)
+    s.add_argument("--merge", choices=["ola", "crop"], default="ola",
+                   help="overlap-add with Hann weights, or crop-and-concatenate")
     s.set_defaults(func=cmd_enhance)
+
+    s = sub.add_parser("baseline", help="a classical baseline from a degraded input")
+    s.add_argument("input")
+    s.add_argument("out")
+    s.add_argument("--method", required=True, choices=["linear", "cubic", "sinc", "wiener"])
+    s.add_argument("--low-rate", type=int, help="the chain's resample rate (upsamplers)")
+    s.set_defaults(func=cmd_baseline)
 
     s = sub.add_parser("score", help="SNR and LSD per piece of one system")
     s.add_argument("out")
@@ -187,21 +209,29 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--split", default="test")
     s.add_argument("--estimate-pattern", required=True, help="path with {id}")
     s.add_argument("--target-pattern", required=True, help="path with {id}")
+    s.add_argument("--low-hz", type=float, help="lower edge of the high-band LSD")
     s.set_defaults(func=cmd_score)
 
     s = sub.add_parser("summarise", help="one row per system from per-piece score CSVs")
     s.add_argument("out")
     s.add_argument("scores", nargs="+")
+    s.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
     s.set_defaults(func=cmd_summarise)
 
-    s = sub.add_parser("report", help="spectrogram and training-curve figures")
-    s.add_argument("spectrogram")
-    s.add_argument("curves")
-    s.add_argument("--audio", nargs=3, required=True, metavar=("INPUT", "TARGET", "OUTPUT"),
-                   help="degraded input, clean target and model output of one piece")
-    s.add_argument("--metrics", required=True)
+    s = sub.add_parser("report", help="one experiment's spectrograms, curves and excerpts")
+    s.add_argument("out_dir")
+    s.add_argument("--pieces", type=json_arg, required=True,
+                   help='JSON {piece: {label: audio path}}; labels in display order')
+    s.add_argument("--metrics", required=True, help="the experiment's metrics.csv")
     s.add_argument("--title", required=True)
     s.set_defaults(func=cmd_report)
+
+    s = sub.add_parser("report-tables", help="the score table and the config as HTML")
+    s.add_argument("summary")
+    s.add_argument("summary_html")
+    s.add_argument("config_html")
+    s.add_argument("--config", type=json_arg, required=True, help="JSON config used")
+    s.set_defaults(func=cmd_report_tables)
     return p
 
 

@@ -273,3 +273,10 @@ def degrade(in_path, out_audio, out_values, chain_name: str, chain: list[dict], 
               "steps": drawn}
     Path(out_values).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
     return drawn
+
+
+def chain_cutoff(chain: list[dict]) -> float | None:
+    """The frequency above which a chain removed the content (Hz), if it band-limits."""
+    cutoffs = [s["low_rate"] / 2 for s in chain if s["step"] == "resample"]
+    cutoffs += [s["frequency"] for s in chain if s["step"] == "lowpass"]
+    return min(cutoffs) if cutoffs else None

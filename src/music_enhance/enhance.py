@@ -1,54 +1,99 @@
-"""The enhance stage: a generator applied to whole pieces of any length.
+"""The enhance stage: a generator applied to whole recordings of any length.
 
-The piece is cut into windows at 50% overlap, each window's output is weighted
-by a periodic Hann window, and the weighted outputs are summed and divided by
-the summed weights (overlap-add). Half a window of padding at each end gives
-every sample two windows, so there are no seams and no faded edges; an
-identity model returns its input exactly. Windows go through the network in
-batches, so memory does not grow with the piece's length beyond the audio.
+Windows go through the network in batches and are merged in one of two ways:
+
+- ``ola`` (default, the 2020 report): windows at 50 % overlap, each output
+  weighted by a periodic Hann window, summed and divided by the summed weights.
+- ``crop`` (the 2019 report): windows at 50 % overlap, of each output only the
+  middle half is kept and the halves are concatenated.
+
+Half a window of padding at each end gives every sample full coverage, so there
+are no seams or faded edges, and an identity model returns its input. Files at
+another sample rate are resampled to the model's rate and back; each channel of
+a multichannel file is enhanced on its own. Only the batch of windows in flight
+and the output buffers grow with the length of the piece.
 """
 
 import time
 
 import numpy as np
+import soundfile as sf
+import sox
 import torch
+from tqdm import tqdm
 
-from .audio import read_mono, write_audio
+from .audio import write_audio
 from .train import load_generator
+
+MERGES = ("ola", "crop")
 
 
 @torch.no_grad()
-def overlap_add(model, audio: np.ndarray, window: int, batch_size: int = 16) -> np.ndarray:
-    if window % 2:
-        raise ValueError(f"enhance window must be even, got {window}")
+def merge_windows(model, audio: np.ndarray, window: int, batch_size: int = 16,
+                  merge: str = "ola", progress: bool = False) -> np.ndarray:
+    if window % 4:
+        raise ValueError(f"enhance window must be a multiple of 4, got {window}")
+    if merge not in MERGES:
+        raise ValueError(f"enhance.merge: unknown merge {merge!r}; known: {MERGES}")
     hop = window // 2
     length = len(audio)
-    n_frames = -(-(length + hop) // hop)  # covers [-hop, length + hop)
+    n_frames = -(-(length + hop) // hop)  # frames start at -hop, 0, hop, ... past the end
     padded = np.zeros((n_frames + 1) * hop, dtype=np.float32)
     padded[hop:hop + length] = audio
-    weight = np.hanning(window + 1)[:-1].astype(np.float32)  # periodic: sums to 1 at 50%
     out = np.zeros_like(padded)
-    norm = np.zeros_like(padded)
+    if merge == "ola":
+        weight = np.hanning(window + 1)[:-1].astype(np.float32)  # periodic: sums to 1
+        norm = np.zeros_like(padded)
     starts = np.arange(n_frames) * hop
-    for first in range(0, n_frames, batch_size):
+    batches = range(0, n_frames, batch_size)
+    for first in tqdm(batches, desc="enhance", disable=not progress, mininterval=2):
         batch_starts = starts[first:first + batch_size]
         frames = padded[batch_starts[:, None] + np.arange(window)]
         result = model(torch.from_numpy(frames).unsqueeze(1)).squeeze(1).numpy()
         for start, frame in zip(batch_starts, result, strict=True):
-            out[start:start + window] += weight * frame
-            norm[start:start + window] += weight
-    return out[hop:hop + length] / norm[hop:hop + length]
+            if merge == "ola":
+                out[start:start + window] += weight * frame
+                norm[start:start + window] += weight
+            else:  # keep the middle half: [start + hop/2, start + 3 hop/2)
+                quarter = hop // 2
+                out[start + quarter:start + quarter + hop] = frame[quarter:quarter + hop]
+    if merge == "ola":
+        return out[hop:hop + length] / norm[hop:hop + length]
+    return out[hop:hop + length]
 
 
-def enhance(in_path, out_path, checkpoint_path, batch_size: int = 16, threads: int = 1) -> dict:
+def _resample(audio: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
+    if rate_in == rate_out:
+        return audio
+    tfm = sox.Transformer()
+    tfm.set_globals(dither=False)
+    tfm.set_output_format(rate=rate_out)
+    out = np.asarray(tfm.build_array(input_array=audio.astype(np.float32),
+                                     sample_rate_in=rate_in), dtype=np.float32).reshape(-1)
+    expected = round(len(audio) * rate_out / rate_in)
+    return np.pad(out, (0, max(0, expected - len(out))))[:expected]
+
+
+def enhance(in_path, out_path, checkpoint_path, batch_size: int = 16, threads: int = 1,
+            merge: str = "ola", progress: bool = True) -> dict:
     torch.set_num_threads(max(1, threads))
     model, checkpoint = load_generator(checkpoint_path)
-    audio, rate = read_mono(in_path)
-    if rate != checkpoint["sample_rate"]:
-        raise ValueError(f"{in_path}: sample rate {rate} Hz, but {checkpoint_path} was trained "
-                         f"at {checkpoint['sample_rate']} Hz")
+    try:
+        audio, rate = sf.read(str(in_path), dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError) as err:
+        raise ValueError(f"{in_path}: cannot read audio ({err})") from err
+    model_rate = checkpoint["sample_rate"]
     start = time.time()
-    out = overlap_add(model, audio, checkpoint["window"], batch_size)
+    channels = []
+    for channel in audio.T:
+        x = _resample(channel, rate, model_rate)
+        y = merge_windows(model, x, checkpoint["window"], batch_size, merge, progress)
+        channels.append(_resample(y, model_rate, rate)[:len(channel)])
     seconds = time.time() - start
-    write_audio(out_path, np.clip(out, -1.0, 1.0), rate)
-    return {"samples": len(audio), "real_time_factor": len(audio) / rate / max(seconds, 1e-9)}
+    out = np.stack(channels, axis=1)
+    if out.shape[1] == 1:
+        write_audio(out_path, np.clip(out[:, 0], -1.0, 1.0), rate)
+    else:
+        write_audio(out_path, np.clip(out, -1.0, 1.0), rate)
+    return {"samples": len(audio), "channels": audio.shape[1], "seconds": seconds,
+            "real_time_factor": len(audio) / rate / max(seconds, 1e-9)}

@@ -1,11 +1,20 @@
-"""SNR and LSD with one documented protocol (the reports' definitions).
+"""Scores with one documented protocol (both reports' definitions where they have one).
 
-SNR (dB)  = 10 log10( sum y^2 / sum (y - y_hat)^2 )
-LSD       = mean over frames t of sqrt( mean over bins k of (X[t,k] - X_hat[t,k])^2 )
-            with X = log10(|STFT(y)|^2 + EPS), 1024-point periodic Hann frames,
-            hop 512, no padding (frames lie inside the signal), all 513 bins.
-EPS = 1e-10 keeps silent frames finite; in LSD it bounds the distance of a
-silent frame from a very quiet one.
+For a clean target y and an estimate y_hat of the same length and rate:
+
+  SNR (dB)   10 log10( sum y^2 / sum (y - y_hat)^2 )
+  SI-SDR     10 log10( |a y|^2 / |a y - y_hat|^2 ),  a = <y_hat, y> / <y, y>
+  LSD        mean over frames t of sqrt( mean over bins k of (X[t,k] - X_hat[t,k])^2 ),
+             X = log10(|STFT(y)|^2 + EPS): 1024-point periodic Hann frames, hop 512,
+             no padding (frames lie inside the signal), all 513 bins
+  LSD high   the same over the bins at or above ``low_hz`` only (the band that
+             super-resolution has to create: above the degraded input's cut-off)
+  MR-STFT    mean over FFT sizes 512, 1024, 2048 (hop a quarter, Hann) of spectral
+             convergence |Y - Y_hat|_F / |Y|_F plus mean |log10(|Y| + EPS) - log10(|Y_hat| + EPS)|
+
+EPS = 1e-10 keeps silent frames finite. Spectrograms are computed in blocks of
+frames, so memory stays bounded for long pieces; there is no Python loop over
+frames or bins within a block.
 """
 
 import numpy as np
@@ -13,29 +22,8 @@ import numpy as np
 N_FFT = 1024
 HOP = 512
 EPS = 1e-10
-
-
-def snr(target: np.ndarray, estimate: np.ndarray) -> float:
-    target, estimate = _pair(target, estimate)
-    noise = np.sum((target - estimate) ** 2)
-    if noise == 0:
-        return float("inf")
-    return float(10 * np.log10(np.sum(target ** 2) / noise))
-
-
-def log_power_spectrogram(x: np.ndarray) -> np.ndarray:
-    """(frames, N_FFT // 2 + 1) log10 power spectrogram."""
-    if len(x) < N_FFT:
-        x = np.pad(x, (0, N_FFT - len(x)))
-    frames = np.lib.stride_tricks.sliding_window_view(x, N_FFT)[::HOP]
-    window = np.hanning(N_FFT + 1)[:-1]
-    return np.log10(np.abs(np.fft.rfft(frames * window, axis=1)) ** 2 + EPS)
-
-
-def lsd(target: np.ndarray, estimate: np.ndarray) -> float:
-    target, estimate = _pair(target, estimate)
-    diff = log_power_spectrogram(target) - log_power_spectrogram(estimate)
-    return float(np.mean(np.sqrt(np.mean(diff ** 2, axis=1))))
+MR_FFTS = (512, 1024, 2048)
+BLOCK_FRAMES = 2048
 
 
 def _pair(target, estimate):
@@ -44,3 +32,85 @@ def _pair(target, estimate):
     if target.shape != estimate.shape:
         raise ValueError(f"target {target.shape} and estimate {estimate.shape} differ in shape")
     return target, estimate
+
+
+def snr(target, estimate) -> float:
+    target, estimate = _pair(target, estimate)
+    noise = np.sum((target - estimate) ** 2)
+    if noise == 0:
+        return float("inf")
+    return float(10 * np.log10(np.sum(target ** 2) / noise))
+
+
+def si_sdr(target, estimate) -> float:
+    target, estimate = _pair(target, estimate)
+    scaled = np.dot(estimate, target) / np.dot(target, target) * target
+    residual = np.sum((scaled - estimate) ** 2)
+    if residual == 0:
+        return float("inf")
+    return float(10 * np.log10(np.sum(scaled ** 2) / residual))
+
+
+def stft_blocks(x: np.ndarray, n_fft: int, hop: int):
+    """Yield magnitude spectrogram blocks (frames, n_fft // 2 + 1) of ``x``."""
+    if len(x) < n_fft:
+        x = np.pad(x, (0, n_fft - len(x)))
+    frames = np.lib.stride_tricks.sliding_window_view(x, n_fft)[::hop]
+    window = np.hanning(n_fft + 1)[:-1]
+    for start in range(0, len(frames), BLOCK_FRAMES):
+        yield np.abs(np.fft.rfft(frames[start:start + BLOCK_FRAMES] * window, axis=1))
+
+
+def log_power_spectrogram(x: np.ndarray) -> np.ndarray:
+    """(frames, N_FFT // 2 + 1) log10 power spectrogram."""
+    return np.concatenate([np.log10(m ** 2 + EPS) for m in stft_blocks(x, N_FFT, HOP)])
+
+
+def lsd(target, estimate, low_hz: float | None = None, rate: int | None = None) -> float:
+    """LSD over all bins, or over the bins at or above ``low_hz`` (needs ``rate``)."""
+    target, estimate = _pair(target, estimate)
+    bins = slice(None)
+    if low_hz is not None:
+        first = int(np.ceil(low_hz * N_FFT / rate))
+        if first > N_FFT // 2:
+            raise ValueError(f"LSD band starts at {low_hz} Hz, above Nyquist of {rate} Hz")
+        bins = slice(first, None)
+    distances = [np.sqrt(np.mean((np.log10(a[:, bins] ** 2 + EPS)
+                                  - np.log10(b[:, bins] ** 2 + EPS)) ** 2, axis=1))
+                 for a, b in zip(stft_blocks(target, N_FFT, HOP),
+                                 stft_blocks(estimate, N_FFT, HOP), strict=True)]
+    return float(np.mean(np.concatenate(distances)))
+
+
+def mrstft(target, estimate) -> float:
+    target, estimate = _pair(target, estimate)
+    total = 0.0
+    for n_fft in MR_FFTS:
+        diff = norm = log_diff = 0.0
+        count = 0
+        for a, b in zip(stft_blocks(target, n_fft, n_fft // 4),
+                        stft_blocks(estimate, n_fft, n_fft // 4), strict=True):
+            diff += np.sum((a - b) ** 2)
+            norm += np.sum(a ** 2)
+            log_diff += np.sum(np.abs(np.log10(a + EPS) - np.log10(b + EPS)))
+            count += a.size
+        total += np.sqrt(diff) / max(np.sqrt(norm), EPS) + log_diff / count
+    return float(total / len(MR_FFTS))
+
+
+def all_metrics(target, estimate, rate: int, low_hz: float | None) -> dict:
+    return {"snr": snr(target, estimate), "lsd": lsd(target, estimate),
+            "lsd_high": lsd(target, estimate, low_hz, rate) if low_hz else float("nan"),
+            "si_sdr": si_sdr(target, estimate), "mrstft": mrstft(target, estimate)}
+
+
+def bootstrap_ci(values, seed: int = 0, resamples: int = 2000, level: float = 0.95):
+    """Percentile bootstrap confidence interval of the mean."""
+    values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    if len(values) == 0:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(0, len(values), (resamples, len(values)))].mean(axis=1)
+    tail = (1 - level) / 2 * 100
+    return float(np.percentile(means, tail)), float(np.percentile(means, 100 - tail))

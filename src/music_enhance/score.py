@@ -1,20 +1,27 @@
-"""The score stage: SNR and LSD per piece for one system, then a summary of all systems.
+"""The score stage: metrics per piece for one system, then a summary of all systems.
 
 A system is an experiment (its enhanced test pieces) or a baseline (the
-degraded input of a task, as is). Every system is scored against the same
-clean target renders.
+degraded input as is, or a classical method). Every system is scored against
+the same clean target renders with the protocol of ``metrics.py``; a system's
+summary is the mean, standard deviation and 95 % bootstrap confidence interval
+of each metric over the test pieces.
 """
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .audio import read_mono
-from .metrics import lsd, snr
+from .metrics import all_metrics, bootstrap_ci
+
+METRICS = ["snr", "lsd", "lsd_high", "si_sdr", "mrstft"]
+HIGHER_IS_BETTER = {"snr": True, "lsd": False, "lsd_high": False, "si_sdr": True,
+                    "mrstft": False}
 
 
 def score_system(system: str, task: str, pieces: list[str], estimates: list[str],
-                 targets: list[str], out_csv) -> pd.DataFrame:
+                 targets: list[str], out_csv, low_hz: float | None = None) -> pd.DataFrame:
     rows = []
     for piece, estimate_path, target_path in zip(pieces, estimates, targets, strict=True):
         estimate, rate = read_mono(estimate_path)
@@ -23,18 +30,29 @@ def score_system(system: str, task: str, pieces: list[str], estimates: list[str]
             raise ValueError(f"{estimate_path} ({len(estimate)} samples at {rate} Hz) does not "
                              f"match its target {target_path} ({len(target)} at {target_rate})")
         rows.append({"system": system, "task": task, "piece": piece,
-                     "snr": snr(target, estimate), "lsd": lsd(target, estimate)})
-    table = pd.DataFrame(rows, columns=["system", "task", "piece", "snr", "lsd"])
+                     **all_metrics(target, estimate, rate, low_hz)})
+    table = pd.DataFrame(rows, columns=["system", "task", "piece", *METRICS])
     Path(out_csv).parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out_csv, index=False, float_format="%.6f")
     return table
 
 
-def summarise(score_csvs: list[str], out_csv) -> pd.DataFrame:
-    """One row per system: its task, piece count, and mean SNR and LSD."""
+def summarise(score_csvs: list[str], out_csv, seed: int = 0) -> pd.DataFrame:
+    """One row per system: its task, piece count, and per metric the mean, standard
+    deviation and bootstrap 95 % interval (columns ``<metric>``, ``<metric>_std``,
+    ``<metric>_ci_low``, ``<metric>_ci_high``)."""
     scores = pd.concat([pd.read_csv(path) for path in score_csvs], ignore_index=True)
-    summary = (scores.groupby(["system", "task"], sort=False)
-               .agg(pieces=("piece", "count"), snr=("snr", "mean"), lsd=("lsd", "mean"))
-               .reset_index())
+    rows = []
+    for (system, task), group in scores.groupby(["system", "task"], sort=False):
+        row = {"system": system, "task": task, "pieces": len(group)}
+        for metric in METRICS:
+            values = group[metric].to_numpy(dtype=np.float64)
+            finite = values[np.isfinite(values)]
+            low, high = bootstrap_ci(finite, seed)
+            row.update({metric: finite.mean() if len(finite) else np.nan,
+                        f"{metric}_std": finite.std(ddof=1) if len(finite) > 1 else np.nan,
+                        f"{metric}_ci_low": low, f"{metric}_ci_high": high})
+        rows.append(row)
+    summary = pd.DataFrame(rows)
     summary.to_csv(out_csv, index=False, float_format="%.4f")
     return summary

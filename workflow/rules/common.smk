@@ -3,7 +3,9 @@ from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
+from music_enhance.baselines import task_baselines
 from music_enhance.config import canonical, code_version
+from music_enhance.degrade import chain_cutoff
 from music_enhance.demo import demo_metadata
 from music_enhance.manifest import build_manifest, read_bad_midi, read_metadata
 from music_enhance.demo import demo_metadata
@@ -43,9 +45,20 @@ check_config()
 
 EXPERIMENTS = sorted(config["experiments"])
 TASKS = sorted(config["tasks"])
+
+
+def task_chain(task):
+    chain = config["tasks"][task]["input"].get("chain")
+    return config["chains"][chain] if chain else []
+
+
 # Systems scored against the clean targets: every experiment, and per task the
-# degraded input as is ("<task>.input"; experiment names cannot hold a dot).
-BASELINES = {f"{task}.input": task for task in TASKS}
+# degraded input as is ("<task>.input") and the classical baselines its chain
+# calls for ("<task>.linear", ...; experiment names cannot hold a dot).
+BASELINES = {}
+for _task in TASKS:
+    for _method in ["input", *task_baselines(task_chain(_task))]:
+        BASELINES[f"{_task}.{_method}"] = (_task, _method)
 SYSTEMS = EXPERIMENTS + sorted(BASELINES)
 TRAIN_SPLITS = ["train", "validation"]
 
@@ -143,13 +156,27 @@ def shard_inputs(wildcards):
 
 
 def system_task(system):
-    return BASELINES.get(system) or experiment_task(system)
+    return BASELINES[system][0] if system in BASELINES else experiment_task(system)
 
 
 def system_estimate_path(system, piece="{id}"):
-    if system in BASELINES:
-        return task_input_path(BASELINES[system], piece)
-    return f"results/enhance/{system}/{piece}.flac"
+    if system not in BASELINES:
+        return f"results/enhance/{system}/{piece}.flac"
+    task, method = BASELINES[system]
+    if method == "input":
+        return task_input_path(task, piece)
+    return f"results/baselines/{task}/{method}/{piece}.flac"
+
+
+def low_rate_of(task):
+    """The first resample rate of a task's chain (the upsampling baselines start there)."""
+    rates = [s["low_rate"] for s in task_chain(task) if s["step"] == "resample"]
+    return rates[0] if rates else 0
+
+
+def low_hz_option(wildcards):
+    cutoff = chain_cutoff(task_chain(system_task(wildcards.system)))
+    return f"--low-hz {cutoff}" if cutoff else ""
 
 
 def score_inputs(wildcards):
@@ -161,11 +188,19 @@ def score_inputs(wildcards):
     }
 
 
-def report_audio(wildcards):
+def report_pieces(wildcards):
+    """{piece: {label: path}} for the first two test pieces of the experiment's task."""
     task = experiment_task(wildcards.experiment)
-    piece = piece_ids("test")[0]
-    return [
-        task_input_path(task, piece),
-        task_target_path(task, piece),
-        f"results/enhance/{wildcards.experiment}/{piece}.flac",
-    ]
+    methods = [m for t, m in BASELINES.values() if t == task and m != "input"]
+    pieces = {}
+    for piece in piece_ids("test")[:2]:
+        pieces[piece] = {"input": task_input_path(task, piece),
+                         "target": task_target_path(task, piece),
+                         **{m: system_estimate_path(f"{task}.{m}", piece) for m in methods},
+                         wildcards.experiment: system_estimate_path(wildcards.experiment,
+                                                                    piece)}
+    return pieces
+
+
+def report_audio(wildcards):
+    return sorted({p for paths in report_pieces(wildcards).values() for p in paths.values()})

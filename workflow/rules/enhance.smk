@@ -11,6 +11,7 @@ rule enhance:
         "results/enhance/{experiment}/{piece}.flac",
     params:
         batch_size=config["enhance"].get("batch_size", 16),
+        merge=config["enhance"].get("merge", "ola"),
         code=code_version("enhance"),
     threads: 2
     log:
@@ -19,4 +20,5 @@ rule enhance:
         "../../envs/music-enhance.yaml"
     shell:
         "music-enhance enhance {input.audio} {output} --checkpoint {input.checkpoint} "
-        "--batch-size {params.batch_size} --threads {threads} > {log} 2>&1"
+        "--batch-size {params.batch_size} --merge {params.merge} --threads {threads} "
+        "> {log} 2>&1"

@@ -1,5 +1,6 @@
-# report: figures for `snakemake --report` (spectrograms of the first test piece
-# and training curves); the summary table is marked for the report in score.smk.
+# report: what `snakemake --report` shows: per experiment the spectrograms of two
+# test pieces (input, target, baselines, output), training curves and audio
+# excerpts; the score table with the best per column marked; the config used.
 
 
 rule report:
@@ -19,12 +20,45 @@ rule report:
             category="Training",
             subcategory="{experiment}",
         ),
+        excerpts=report(
+            "results/report/{experiment}/excerpts.html",
+            caption="../report/excerpts.rst",
+            category="Audio",
+            subcategory="{experiment}",
+        ),
     params:
+        pieces=lambda wildcards: canonical(report_pieces(wildcards)),
         code=code_version("report"),
     log:
         "results/logs/report/{experiment}.log",
     conda:
         "../../envs/music-enhance.yaml"
     shell:
-        "music-enhance report {output.spectrogram} {output.curves} --audio {input.audio} "
+        "music-enhance report $(dirname {output.spectrogram}) --pieces {params.pieces:q} "
         "--metrics {input.metrics} --title {wildcards.experiment} > {log} 2>&1"
+
+
+rule report_tables:
+    input:
+        "results/scores/summary.csv",
+    output:
+        summary=report(
+            "results/report/summary.html",
+            caption="../report/summary.rst",
+            category="Scores",
+        ),
+        config=report(
+            "results/report/config.html",
+            caption="../report/config.rst",
+            category="Configuration",
+        ),
+    params:
+        config=canonical(config),
+        code=code_version("report"),
+    log:
+        "results/logs/report/tables.log",
+    conda:
+        "../../envs/music-enhance.yaml"
+    shell:
+        "music-enhance report-tables {input} {output.summary} {output.config} "
+        "--config {params.config:q} > {log} 2>&1"

@@ -1,4 +1,22 @@
-# score: SNR and LSD per test piece for every system, then one summary table.
+# score: the metrics per test piece for every system (experiments and baselines),
+# then one summary table; baseline: the classical methods a task's chain calls for.
+
+
+rule baseline:
+    input:
+        lambda wildcards: task_input_path(wildcards.task, wildcards.piece),
+    output:
+        "results/baselines/{task}/{method}/{piece}.flac",
+    params:
+        low_rate=lambda wildcards: low_rate_of(wildcards.task),
+        code=code_version("score"),
+    log:
+        "results/logs/baseline/{task}/{method}/{piece}.log",
+    conda:
+        "../../envs/music-enhance.yaml"
+    shell:
+        "music-enhance baseline {input} {output} --method {wildcards.method} "
+        "--low-rate {params.low_rate} > {log} 2>&1"
 
 
 rule score:
@@ -11,6 +29,7 @@ rule score:
         task=lambda wildcards: system_task(wildcards.system),
         estimate_pattern=lambda wildcards: system_estimate_path(wildcards.system),
         target_pattern=lambda wildcards: task_target_path(system_task(wildcards.system)),
+        low_hz=low_hz_option,
         code=code_version("score"),
     log:
         "results/logs/score/{system}.log",
@@ -20,7 +39,7 @@ rule score:
         "music-enhance score {output} --system {wildcards.system} --task {params.task} "
         "--manifest {input.manifest} --split test "
         "--estimate-pattern {params.estimate_pattern:q} "
-        "--target-pattern {params.target_pattern:q} > {log} 2>&1"
+        "--target-pattern {params.target_pattern:q} {params.low_hz} > {log} 2>&1"
 
 
 rule summarise:
@@ -32,11 +51,12 @@ rule summarise:
             caption="../report/summary.rst",
             category="Scores",
         ),
-    params:
-        code=code_version("score"),
     log:
         "results/logs/score/summary.log",
     conda:
         "../../envs/music-enhance.yaml"
+    params:
+        seed=config["seed"],
+        code=code_version("score"),
     shell:
-        "music-enhance summarise {output} {input} > {log} 2>&1"
+        "music-enhance summarise {output} {input} --seed {params.seed} > {log} 2>&1"
