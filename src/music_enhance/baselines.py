@@ -3,7 +3,8 @@
 Super-resolution (the chain resamples): take the input down to the chain's
 low rate and back up by linear interpolation (the 2019 report), a cubic spline
 (Kuleshov et al.) or sox's windowed-sinc ``rate``. Noise (the chain adds
-noise): a Wiener filter with the noise power estimated from the input itself. The degraded input as is needs no file.
+noise): a Wiener filter with the noise power estimated from the input itself.
+The degraded input as is needs no file.
 """
 
 import numpy as np
