@@ -18,7 +18,7 @@ from conftest import run_snakemake, tiny_config, write_config
      "experiments.unet_l2.model.channels: the window 1002 of task 'piano_sr' is not a "
      "multiple of 2^2"),
     (lambda c: c["manifest"].update(splits=["train", "validation", "test"], max_duration=1),
-     "select no train piece"),
+     "manifest.max_duration: 1 leaves no train piece"),
 ])
 def test_bad_config_fails_before_any_job(tmp_path, mutate, message):
     config = tiny_config()

@@ -59,9 +59,24 @@ def test_manifest_written_equals_the_planned_one(tmp_path):
         written.query("split != 'train'")["id"])
 
 
+def test_composer_and_year_filters(tmp_path):
+    write_demo_corpus(tmp_path, pieces=12, min_duration=3, max_duration=4, seed=3)
+    metadata = read_metadata(tmp_path)
+    table, _ = build_manifest(metadata, tmp_path, {"splits": ["train"], "years": [2004],
+                                                   "composers": ["Demo Bach"]})
+    chosen = metadata[metadata["midi_filename"].str.startswith("2004/")
+                      & (metadata["canonical_composer"] == "Demo Bach")
+                      & (metadata["split"] == "train")]
+    assert len(table) == len(chosen) > 0
+    assert set(table["composer"]) == {"Demo Bach"}
+
+
 def test_filters_selecting_nothing_name_the_filter(tmp_path):
     write_demo_corpus(tmp_path, pieces=3, min_duration=5, max_duration=6, seed=3)
-    with pytest.raises(ValueError, match="'min_duration': 100.*select no train piece"):
-        build_manifest(read_metadata(tmp_path), tmp_path, {"min_duration": 100})
+    metadata = read_metadata(tmp_path)
+    with pytest.raises(ValueError, match="manifest.min_duration: 100 leaves no train piece"):
+        build_manifest(metadata, tmp_path, {"min_duration": 100})
+    with pytest.raises(ValueError, match="manifest.composers: \\['Liszt'\\] leaves no train"):
+        build_manifest(metadata, tmp_path, {"composers": ["Liszt"]})
     with pytest.raises(FileNotFoundError, match="nowhere/maestro-v3.0.0/maestro-v3.0.0.csv"):
         read_metadata(tmp_path / "nowhere")

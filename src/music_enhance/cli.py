@@ -32,6 +32,12 @@ def cmd_download(args):
     log.info("corpus ready in %s; %d unreadable MIDI files", args.out_dir, len(bad))
 
 
+def cmd_download_audio(args):
+    from .download import download_audio
+    download_audio(args.out_dir, args.url, args.sha256, args.cache_dir)
+    log.info("audio archive extracted to %s", args.out_dir)
+
+
 def cmd_manifest(args):
     from .manifest import write_manifest
     table = write_manifest(args.corpus_dir, args.filters, args.out_csv, args.skipped,
@@ -134,6 +140,13 @@ def parser() -> argparse.ArgumentParser:
                    help="where the archive is downloaded (and resumed)")
     s.set_defaults(func=cmd_download)
 
+    s = sub.add_parser("download-audio", help="fetch and extract the MAESTRO audio archive")
+    s.add_argument("out_dir")
+    s.add_argument("--url", required=True)
+    s.add_argument("--sha256")
+    s.add_argument("--cache-dir", default="results/download")
+    s.set_defaults(func=cmd_download_audio)
+
     s = sub.add_parser("manifest", help="table of the pieces used")
     s.add_argument("corpus_dir")
     s.add_argument("out_csv")
@@ -221,7 +234,7 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("report", help="one experiment's spectrograms, curves and excerpts")
     s.add_argument("out_dir")
     s.add_argument("--pieces", type=json_arg, required=True,
-                   help='JSON {piece: {label: audio path}}; labels in display order')
+                   help='JSON {piece: [[label, audio path], ...]} in display order')
     s.add_argument("--metrics", required=True, help="the experiment's metrics.csv")
     s.add_argument("--title", required=True)
     s.set_defaults(func=cmd_report)

@@ -15,15 +15,16 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 # Modules whose source a stage's output depends on. Their hash is a rule param,
 # so editing a stage's code reruns that stage (and what follows) but nothing else.
 STAGE_MODULES = {
-    "download": ["demo.py"],
+    "download": ["demo.py", "download.py"],
     "manifest": ["manifest.py"],
     "render": ["render.py", "audio.py"],
     "degrade": ["degrade.py", "audio.py"],
     "shard": ["shard.py", "audio.py"],
     "train": ["train.py", "shard.py", "models/unet.py", "models/__init__.py"],
     "enhance": ["enhance.py", "audio.py", "models/unet.py", "models/__init__.py"],
+    "baseline": ["baselines.py", "degrade.py", "audio.py"],
     "score": ["score.py", "metrics.py", "audio.py"],
-    "report": ["report.py", "audio.py"],
+    "report": ["report.py", "score.py", "metrics.py", "audio.py"],
 }
 
 

@@ -93,8 +93,8 @@ def unsafe_entry(info: zipfile.ZipInfo) -> str | None:
     return None
 
 
-def extract(archive, out_dir) -> Path:
-    """Safely extract a MAESTRO MIDI archive so that ``out_dir/maestro-v3.0.0/`` exists."""
+def extract(archive, out_dir, required: str = METADATA) -> Path:
+    """Safely extract a MAESTRO archive so that ``out_dir/maestro-v3.0.0/`` exists."""
     archive, out_dir = Path(archive), Path(out_dir)
     try:
         zf = zipfile.ZipFile(archive)
@@ -106,8 +106,8 @@ def extract(archive, out_dir) -> Path:
             if reason:
                 raise ValueError(f"{archive}: refusing to extract entry {info.filename!r} "
                                  f"({reason}); nothing was extracted")
-        if METADATA not in zf.namelist():
-            raise ValueError(f"{archive}: archive has no {METADATA}; not a MAESTRO v3 archive")
+        if required not in zf.namelist():
+            raise ValueError(f"{archive}: archive has no {required}; not a MAESTRO v3 archive")
         tmp = out_dir.with_name(f".{out_dir.name}.part")
         shutil.rmtree(tmp, ignore_errors=True)
         zf.extractall(tmp)
@@ -154,3 +154,11 @@ def download_maestro(out_dir, url: str, sha256: str | None = None, path: str | N
     bad = check_midi(out_dir)
     bad.to_csv(Path(out_dir) / "bad_midi.csv", index=False)
     return bad
+
+
+def download_audio(out_dir, url: str, sha256: str | None = None,
+                   cache_dir="results/download") -> Path:
+    """The optional MAESTRO audio archive (real recordings), fetched and extracted the
+    same way as the MIDI archive."""
+    name = PurePosixPath(urllib.request.urlparse(url).path).name or "maestro-audio.zip"
+    return extract(fetch(url, Path(cache_dir) / name, sha256), out_dir)

@@ -3,6 +3,7 @@
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .demo import CORPUS_NAME
@@ -58,9 +59,23 @@ def build_manifest(metadata: pd.DataFrame, corpus_dir, filters: dict,
     duplicated = table["id"][table["id"].duplicated()]
     if len(duplicated):
         raise ValueError(f"{corpus}: two pieces map to the same id {duplicated.iloc[0]!r}")
-    table = table[table["split"].isin(filters.get("splits", list(SPLITS)))]
-    table = table[table["duration"] >= filters.get("min_duration", 0)]
-    table = table[table["duration"] <= filters.get("max_duration", float("inf"))]
+    splits = filters.get("splits", list(SPLITS))
+    keeps = {
+        "splits": lambda: table["split"].isin(splits),
+        "composers": lambda: table["composer"].isin(filters["composers"]),
+        "years": lambda: metadata["year"].isin(filters["years"]),
+        "min_duration": lambda: table["duration"] >= filters["min_duration"],
+        "max_duration": lambda: table["duration"] <= filters["max_duration"],
+    }
+    for name, keep in keeps.items():
+        if name not in filters:
+            continue
+        mask = np.asarray(keep())
+        table, metadata = table[mask], metadata[mask]
+        for split in splits:
+            if not (table["split"] == split).any():
+                raise ValueError(f"manifest.{name}: {filters[name]!r} leaves no {split} "
+                                 f"piece of {corpus}")
     # Deterministic selection: sorted by id within each split, then the first N.
     table = table.assign(order=table["split"].map(_split_order)).sort_values(["order", "id"])
     skipped = pd.DataFrame(columns=["id", "midi", "reason"])
@@ -77,9 +92,9 @@ def build_manifest(metadata: pd.DataFrame, corpus_dir, filters: dict,
         table = table[~is_bad]
     if filters.get("max_pieces_per_split"):
         table = table.groupby("split", sort=False).head(filters["max_pieces_per_split"])
-    for split in filters.get("splits", SPLITS):
+    for split in splits:
         if not (table["split"] == split).any():
-            raise ValueError(f"manifest: the filters {filters} select no {split} piece "
+            raise ValueError(f"on_bad_midi: skipping unreadable MIDI leaves no {split} piece "
                              f"of {corpus}")
     return table[COLUMNS].reset_index(drop=True), skipped.reset_index(drop=True)
 

@@ -120,7 +120,9 @@ def _save(fig, out_png):
     plt.close(fig)
 
 
-def report_experiment(pieces: dict[str, dict[str, str]], metrics_csv, out_dir, title):
+def report_experiment(pieces: dict[str, list[list[str]]], metrics_csv, out_dir, title):
+    """``pieces`` maps a piece id to its [label, audio path] pairs, in display order."""
+    pieces = {piece: dict(pairs) for piece, pairs in pieces.items()}
     out_dir = Path(out_dir)
     spectrogram_figure(pieces, out_dir / "spectrogram.png", title)
     training_figure(metrics_csv, out_dir / "curves.png", title)

@@ -189,18 +189,19 @@ def score_inputs(wildcards):
 
 
 def report_pieces(wildcards):
-    """{piece: {label: path}} for the first two test pieces of the experiment's task."""
+    """{piece: [[label, path], ...]} for the first two test pieces of the experiment's
+    task: input, target, baselines, output (lists keep this order through canonical)."""
     task = experiment_task(wildcards.experiment)
     methods = [m for t, m in BASELINES.values() if t == task and m != "input"]
     pieces = {}
     for piece in piece_ids("test")[:2]:
-        pieces[piece] = {"input": task_input_path(task, piece),
-                         "target": task_target_path(task, piece),
-                         **{m: system_estimate_path(f"{task}.{m}", piece) for m in methods},
-                         wildcards.experiment: system_estimate_path(wildcards.experiment,
-                                                                    piece)}
+        pieces[piece] = [["input", task_input_path(task, piece)],
+                         ["target", task_target_path(task, piece)],
+                         *[[m, system_estimate_path(f"{task}.{m}", piece)] for m in methods],
+                         [wildcards.experiment,
+                          system_estimate_path(wildcards.experiment, piece)]]
     return pieces
 
 
 def report_audio(wildcards):
-    return sorted({p for paths in report_pieces(wildcards).values() for p in paths.values()})
+    return sorted({path for pairs in report_pieces(wildcards).values() for _, path in pairs})

@@ -38,3 +38,23 @@ else:
         shell:
             "music-enhance download {output} --maestro {params.maestro:q} "
             "--cache-dir results/download > {log} 2>&1"
+
+
+if config.get("maestro", {}).get("audio_url"):
+
+    # Real recordings, for users who want them: not an input of any stage yet, so
+    # build it by name: snakemake results/corpus_audio
+    rule download_audio:
+        output:
+            directory("results/corpus_audio"),
+        params:
+            url=config["maestro"]["audio_url"],
+            sha256=config["maestro"].get("audio_sha256") or "",
+            code=code_version("download"),
+        log:
+            "results/logs/download_audio.log",
+        conda:
+            "../../envs/music-enhance.yaml"
+        shell:
+            "music-enhance download-audio {output} --url {params.url:q} "
+            "--sha256 {params.sha256:q} --cache-dir results/download > {log} 2>&1"

@@ -9,7 +9,7 @@ rule baseline:
         "results/baselines/{task}/{method}/{piece}.flac",
     params:
         low_rate=lambda wildcards: low_rate_of(wildcards.task),
-        code=code_version("score"),
+        code=code_version("baseline"),
     log:
         "results/logs/baseline/{task}/{method}/{piece}.log",
     conda:
@@ -24,7 +24,11 @@ rule score:
         unpack(score_inputs),
         manifest="results/manifest.csv",
     output:
-        "results/scores/{system}.csv",
+        report(
+            "results/scores/{system}.csv",
+            caption="../report/scores.rst",
+            category="Scores per piece",
+        ),
     params:
         task=lambda wildcards: system_task(wildcards.system),
         estimate_pattern=lambda wildcards: system_estimate_path(wildcards.system),
