@@ -68,7 +68,14 @@ def cmd_shard(args):
 
 
 def cmd_train(args):
+    import os
+
+    import torch
+
     from .train import train
+    # Where the job runs: on a cluster this shows the GPU SLURM handed over.
+    log.info("CUDA_VISIBLE_DEVICES=%s, CUDA available: %s",
+             os.environ.get("CUDA_VISIBLE_DEVICES", "unset"), torch.cuda.is_available())
     result = train(args.train_shard, args.valid_shard, args.checkpoint, args.metrics,
                    args.experiment, args.spec, args.seed, args.threads)
     log.info("trained %s: %s", args.experiment, result)
