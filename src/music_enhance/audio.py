@@ -1,11 +1,15 @@
 """Lossless audio I/O shared by the stages (soundfile, mono float32)."""
 
+import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+import sox
+
+logging.getLogger("sox").setLevel(logging.ERROR)  # pysox warns on every array run
 
 
 def read_mono(path) -> tuple[np.ndarray, int]:
@@ -15,6 +19,20 @@ def read_mono(path) -> tuple[np.ndarray, int]:
     except (sf.LibsndfileError, RuntimeError) as err:
         raise ValueError(f"{path}: cannot read audio ({err})") from err
     return data.mean(axis=1), rate
+
+
+def resample(audio: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
+    """Resample mono audio with sox's linear-phase ``rate`` (very high quality); the
+    result has exactly round(len * rate_out / rate_in) samples."""
+    if rate_in == rate_out:
+        return audio
+    tfm = sox.Transformer()
+    tfm.set_globals(dither=False)
+    tfm.set_output_format(rate=rate_out)
+    out = np.asarray(tfm.build_array(input_array=np.asarray(audio, dtype=np.float32),
+                                     sample_rate_in=rate_in), dtype=np.float32).reshape(-1)
+    expected = round(len(audio) * rate_out / rate_in)
+    return np.pad(out, (0, max(0, expected - len(out))))[:expected]
 
 
 def write_audio(path, audio: np.ndarray, rate: int, subtype: str = "PCM_24") -> None:

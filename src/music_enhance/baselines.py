@@ -8,12 +8,11 @@ The degraded input as is needs no file.
 """
 
 import numpy as np
-import sox
 from scipy.interpolate import CubicSpline
 from scipy.ndimage import median_filter
 from scipy.signal import istft, stft
 
-from .audio import read_mono, write_audio
+from .audio import read_mono, resample, write_audio
 from .degrade import NOISE_KINDS, fit_length
 
 UPSAMPLERS = ("linear", "cubic", "sinc")
@@ -29,18 +28,10 @@ def task_baselines(chain: list[dict]) -> list[str]:
     return methods
 
 
-def _resample(audio, rate_in, rate_out):
-    tfm = sox.Transformer()
-    tfm.set_globals(dither=False)
-    tfm.set_output_format(rate=rate_out)
-    return np.asarray(tfm.build_array(input_array=audio.astype(np.float32),
-                                      sample_rate_in=rate_in), dtype=np.float64).reshape(-1)
-
-
 def upsample(audio: np.ndarray, rate: int, low_rate: int, method: str) -> np.ndarray:
-    low = _resample(audio, rate, low_rate)
+    low = resample(audio, rate, low_rate)
     if method == "sinc":
-        return fit_length(_resample(low, low_rate, rate), len(audio))
+        return fit_length(resample(low, low_rate, rate), len(audio))
     times = np.arange(len(audio)) / rate
     low_times = np.arange(len(low)) / low_rate
     if method == "linear":

@@ -11,7 +11,6 @@ removed.
 """
 
 import json
-import logging
 import subprocess
 import tempfile
 from pathlib import Path
@@ -23,8 +22,6 @@ from scipy.signal import lfilter
 
 from .audio import read_mono, write_audio
 from .config import derive_seed
-
-logging.getLogger("sox").setLevel(logging.ERROR)  # pysox warns on every array run
 
 REVERB_RANGES = {"reverberance": (0, 100), "hf_damping": (0, 100), "room_scale": (0, 100),
                  "stereo_depth": (0, 100), "pre_delay": (0, 500), "wet_gain": (-10, 10)}

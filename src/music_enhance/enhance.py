@@ -18,11 +18,10 @@ import time
 
 import numpy as np
 import soundfile as sf
-import sox
 import torch
 from tqdm import tqdm
 
-from .audio import write_audio
+from .audio import resample, write_audio
 from .train import load_generator
 
 MERGES = ("ola", "crop")
@@ -62,18 +61,6 @@ def merge_windows(model, audio: np.ndarray, window: int, batch_size: int = 16,
     return out[hop:hop + length]
 
 
-def _resample(audio: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
-    if rate_in == rate_out:
-        return audio
-    tfm = sox.Transformer()
-    tfm.set_globals(dither=False)
-    tfm.set_output_format(rate=rate_out)
-    out = np.asarray(tfm.build_array(input_array=audio.astype(np.float32),
-                                     sample_rate_in=rate_in), dtype=np.float32).reshape(-1)
-    expected = round(len(audio) * rate_out / rate_in)
-    return np.pad(out, (0, max(0, expected - len(out))))[:expected]
-
-
 def enhance(in_path, out_path, checkpoint_path, batch_size: int = 16, threads: int = 1,
             merge: str = "ola", progress: bool = True) -> dict:
     torch.set_num_threads(max(1, threads))
@@ -86,9 +73,9 @@ def enhance(in_path, out_path, checkpoint_path, batch_size: int = 16, threads: i
     start = time.time()
     channels = []
     for channel in audio.T:
-        x = _resample(channel, rate, model_rate)
+        x = resample(channel, rate, model_rate)
         y = merge_windows(model, x, checkpoint["window"], batch_size, merge, progress)
-        channels.append(_resample(y, model_rate, rate)[:len(channel)])
+        channels.append(resample(y, model_rate, rate)[:len(channel)])
     seconds = time.time() - start
     out = np.stack(channels, axis=1)
     if out.shape[1] == 1:
