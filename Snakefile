@@ -30,6 +30,7 @@ wildcard_constraints:
     experiment=r"[A-Za-z0-9_-]+",
     split="|".join(TRAIN_SPLITS),
     method=r"linear|cubic|sinc|wiener",
+    index=r"[0-9]+",
     system="|".join(re.escape(s) for s in SYSTEMS),
 
 

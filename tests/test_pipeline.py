@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 
 from conftest import run_snakemake, tiny_config, write_config
+from music_enhance.loader import ShardWindows
+from music_enhance.shard import plan_shards, predicted_windows
 
 
 def planned_jobs(workdir) -> dict[str, int]:
@@ -71,6 +73,27 @@ def test_until_builds_up_to_a_stage(finished_run, tmp_path):
     run_snakemake(tmp_path, "--until", "degrade")
     assert len(list((tmp_path / "results/degrade").rglob("*.flac"))) == 3
     assert not (tmp_path / "results/shards").exists()
+
+
+def test_a_small_max_bytes_splits_a_split_into_several_shards(finished_run, tmp_path):
+    # 6 pieces (4 train) of about 4 s: about 1 MB of windows each, over a 1.5 MB limit.
+    config = {**finished_run[1], "shard": {"max_bytes": 1_500_000},
+              "demo": {"pieces": 6, "min_duration": 3, "max_duration": 4}}
+    write_config(tmp_path, config)
+    run_snakemake(tmp_path, "--until", "shard", "manifest")
+    shards = sorted((tmp_path / "results/shards/piano_sr/train").glob("*.h5"))
+    manifest = pd.read_csv(tmp_path / "results/manifest.csv")
+    train = manifest[manifest["split"] == "train"]
+    plan = plan_shards(train["id"].tolist(), train["duration"].tolist(), 16000, 1.0, 1024,
+                       512, 1_500_000)
+    # As many shards as the durations predict, each with the predicted windows.
+    assert len(shards) == len(plan) > 1
+    predicted = dict(zip(train["id"], [predicted_windows(d, 16000, 1.0, 1024, 512)
+                                       for d in train["duration"]], strict=True))
+    for path, pieces in zip(shards, plan, strict=True):
+        assert len(ShardWindows([path])) == sum(predicted[p] for p in pieces)
+    windows = ShardWindows(shards)
+    assert {windows.window_id(i)[0] for i in range(len(windows))} == set(train["id"])
 
 
 def test_changed_low_rate_reruns_degrade_and_downstream_not_render(finished_run):

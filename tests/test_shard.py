@@ -1,51 +1,151 @@
+import hashlib
+import multiprocessing
+import os
+
 import h5py
 import numpy as np
-import pandas as pd
 import pytest
+import torch
+import torch.distributed as dist
 
 from music_enhance.audio import read_mono, write_audio
-from music_enhance.shard import load_shard, shard_split, window_offsets
+from music_enhance.loader import ShardWindows, window_loader
+from music_enhance.shard import (
+    plan_shards,
+    predicted_windows,
+    shard_pieces,
+    window_offsets,
+)
+
+LENGTHS = {"p1": 5000, "p2": 3100, "p3": 900, "p4": 4096}  # p3: shorter than one window
 
 
-def test_windows_equal_the_source_audio_at_their_offsets(tmp_path, rng):
-    lengths = {"p1": 5000, "p2": 3100, "p3": 900}  # p3 is shorter than one window
-    for piece, length in lengths.items():
+@pytest.fixture
+def shards(tmp_path, rng):
+    """Two shards of one split: p1, p2 in the first, p3, p4 in the second."""
+    for piece, length in LENGTHS.items():
         clean = (0.1 * rng.standard_normal(length)).astype(np.float32)
         write_audio(tmp_path / f"{piece}.target.flac", clean, 16000)
         write_audio(tmp_path / f"{piece}.input.flac", clean * 0.5, 16000)
-    pd.DataFrame({"id": list(lengths), "split": "train"}).to_csv(tmp_path / "m.csv")
-    count = shard_split(tmp_path / "m.csv", "train", str(tmp_path / "{id}.input.flac"),
-                        str(tmp_path / "{id}.target.flac"), tmp_path / "train.h5",
-                        window=1024, stride=512, task="t")
-    expected = sum(len(window_offsets(n, 1024, 512)) for n in lengths.values())
-    assert count == expected == 8 + 5 + 0
-    shard = load_shard(tmp_path / "train.h5")
-    assert shard["pieces"] == ["p1", "p2", "p3"]
-    assert shard["attrs"]["sample_rate"] == 16000 and shard["attrs"]["task"] == "t"
-    for i in range(count):
-        piece = shard["pieces"][shard["piece"][i]]
-        offset = shard["offset"][i]
-        for side in ("input", "target"):
-            audio, _ = read_mono(tmp_path / f"{piece}.{side}.flac")
-            np.testing.assert_array_equal(shard[side][i], audio[offset:offset + 1024])
-    assert not list(tmp_path.glob(".*.part"))
+    paths = []
+    for index, pieces in enumerate([["p1", "p2"], ["p3", "p4"]]):
+        for piece in pieces:
+            (tmp_path / f"{piece}.json").write_text(f'{{"piece": "{piece}"}}')
+        shard_pieces(pieces, str(tmp_path / "{id}.input.flac"),
+                     str(tmp_path / "{id}.target.flac"), tmp_path / f"train{index}.h5",
+                     window=1024, stride=512, attrs={"task": "t", "config_hash": "abc"},
+                     values_pattern=str(tmp_path / "{id}.json"))
+        paths.append(tmp_path / f"train{index}.h5")
+    return tmp_path, paths
+
+
+def test_windows_equal_the_source_audio_at_their_offsets(shards):
+    root, paths = shards
+    windows = ShardWindows(paths)
+    expected = sum(len(window_offsets(n, 1024, 512)) for n in LENGTHS.values())
+    assert len(windows) == expected == 8 + 5 + 0 + 7
+    assert windows.sample_rate == 16000 and windows.window == 1024
+    x, y, index = windows.__getitems__(np.arange(len(windows))[::-1])
+    assert list(index) == list(range(len(windows)))[::-1]
+    for row, i in enumerate(index.tolist()):
+        piece, offset = windows.window_id(i)
+        for side, batch in (("input", x), ("target", y)):
+            audio, _ = read_mono(root / f"{piece}.{side}.flac")
+            np.testing.assert_array_equal(batch[row, 0].numpy(), audio[offset:offset + 1024])
+    assert not list(root.glob(".*.part"))
+    with h5py.File(paths[1], "r") as h5:
+        assert [v.decode() for v in h5["degradation"][:]] == ['{"piece": "p3"}',
+                                                                '{"piece": "p4"}']
+        assert h5.attrs["config_hash"] == "abc" and h5.attrs["dropped_silent"] == 0
+
+
+def test_shard_plan_matches_the_durations():
+    durations = [10.0, 0.02, 33.3, 7.5, 60.0]
+    ids = [f"p{i}" for i in range(5)]
+    counts = [predicted_windows(d, 16000, 1.0, 1024, 512) for d in durations]
+    assert counts[1] == 30  # 1.02 s = 16320 samples: offsets 0, 512, ..., 14848
+    limit = (counts[0] + counts[1] + counts[2]) * 2 * 1024 * 4
+    plan = plan_shards(ids, durations, 16000, 1.0, 1024, 512, max_bytes=limit)
+    assert plan == [["p0", "p1", "p2"], ["p3"], ["p4"]]  # p4 alone is over the limit
+    assert plan_shards(ids, durations, 16000, 1.0, 1024, 512, max_bytes=1e12) == [ids]
+
+
+def test_silent_windows_are_dropped_and_counted(tmp_path, rng):
+    audio = (0.1 * rng.standard_normal(8192)).astype(np.float32)
+    audio[4096:] = 0.0  # second half silent
+    write_audio(tmp_path / "s.flac", audio, 16000)
+    count = shard_pieces(["s"], str(tmp_path / "{id}.flac"), str(tmp_path / "{id}.flac"),
+                         tmp_path / "s.h5", 1024, 1024, {}, min_rms_dbfs=-60)
+    with h5py.File(tmp_path / "s.h5", "r") as h5:
+        assert count == 4 and h5.attrs["dropped_silent"] == 4
+        assert list(h5["offset"][:]) == [0, 1024, 2048, 3072]
+
+
+def test_same_inputs_same_shard_bytes(shards, tmp_path):
+    root, paths = shards
+    shard_pieces(["p1", "p2"], str(root / "{id}.input.flac"), str(root / "{id}.target.flac"),
+                 tmp_path / "again.h5", 1024, 512, {"task": "t", "config_hash": "abc"},
+                 values_pattern=str(root / "{id}.json"))
+    digest = [hashlib.sha256(p.read_bytes()).hexdigest() for p in (paths[0],
+                                                                    tmp_path / "again.h5")]
+    assert digest[0] == digest[1]
+
+
+def test_two_workers_see_disjoint_windows_covering_the_split(shards):
+    _, paths = shards
+    windows = ShardWindows(paths)
+    loader, _ = window_loader(windows, batch_size=3, seed=5, workers=2, drop_last=False)
+    seen = torch.cat([index for _, _, index in loader]).tolist()
+    assert sorted(seen) == list(range(len(windows)))
+    again = torch.cat([index for _, _, index in loader]).tolist()
+    assert again == seen  # same seed and epoch: same order
+
+
+def _rank_windows(rank, paths, out_dir, port):
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
+                            world_size=2)
+    loader, sampler = window_loader(ShardWindows(paths), 2, seed=1, workers=2,
+                                    drop_last=False)
+    sampler.set_epoch(3)
+    seen = torch.cat([index for _, _, index in loader])
+    dist.barrier()
+    np.save(os.path.join(out_dir, f"rank{rank}.npy"), seen.numpy())
+    dist.destroy_process_group()
+
+
+def test_two_ddp_ranks_with_two_workers_each_see_disjoint_windows(shards, tmp_path):
+    _, paths = shards
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    context = multiprocessing.get_context("spawn")
+    procs = [context.Process(target=_rank_windows, args=(r, paths, str(tmp_path), port))
+             for r in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    ranks = [set(np.load(tmp_path / f"rank{r}.npy").tolist()) for r in range(2)]
+    assert not ranks[0] & ranks[1]
+    assert ranks[0] | ranks[1] == set(range(len(ShardWindows(paths))))
 
 
 def test_misaligned_pair_is_a_clear_error(tmp_path, rng):
     write_audio(tmp_path / "a.input.flac", rng.standard_normal(2000) * 0.1, 16000)
     write_audio(tmp_path / "a.target.flac", rng.standard_normal(2001) * 0.1, 16000)
-    pd.DataFrame({"id": ["a"], "split": "train"}).to_csv(tmp_path / "m.csv")
     with pytest.raises(ValueError, match="are not aligned"):
-        shard_split(tmp_path / "m.csv", "train", str(tmp_path / "{id}.input.flac"),
-                    str(tmp_path / "{id}.target.flac"), tmp_path / "s.h5", 512, 256, "t")
+        shard_pieces(["a"], str(tmp_path / "{id}.input.flac"),
+                     str(tmp_path / "{id}.target.flac"), tmp_path / "s.h5", 512, 256, {})
     assert not (tmp_path / "s.h5").exists()
 
 
 def test_corrupt_shard_names_the_file(tmp_path):
     (tmp_path / "bad.h5").write_bytes(b"\x89HDF\r\n" + b"\0" * 100)
     with pytest.raises(ValueError, match="bad.h5: not a readable shard"):
-        load_shard(tmp_path / "bad.h5")
+        ShardWindows([tmp_path / "bad.h5"])
     with h5py.File(tmp_path / "empty.h5", "w"):
         pass
     with pytest.raises(ValueError, match="empty.h5: not a readable shard"):
-        load_shard(tmp_path / "empty.h5")
+        ShardWindows([tmp_path / "empty.h5"])

@@ -61,9 +61,11 @@ def cmd_degrade(args):
 
 
 def cmd_shard(args):
-    from .shard import shard_split
-    count = shard_split(args.manifest, args.split, args.input_pattern, args.target_pattern,
-                        args.out, args.window, args.stride, args.task)
+    from .shard import shard_pieces
+    attrs = {"task": args.task, "split": args.split, "config_hash": args.config_hash}
+    count = shard_pieces(args.pieces.split(","), args.input_pattern, args.target_pattern,
+                         args.out, args.window, args.stride, attrs, args.values_pattern,
+                         args.min_rms_dbfs, not args.no_file_locking)
     log.info("wrote %d windows to %s", count, args.out)
 
 
@@ -76,7 +78,7 @@ def cmd_train(args):
     # Where the job runs: on a cluster this shows the GPU SLURM handed over.
     log.info("CUDA_VISIBLE_DEVICES=%s, CUDA available: %s",
              os.environ.get("CUDA_VISIBLE_DEVICES", "unset"), torch.cuda.is_available())
-    result = train(args.train_shard, args.valid_shard, args.checkpoint, args.metrics,
+    result = train(args.train_shards, args.valid_shards, args.checkpoint, args.metrics,
                    args.experiment, args.spec, args.seed, args.threads)
     log.info("trained %s: %s", args.experiment, result)
 
@@ -182,22 +184,27 @@ def parser() -> argparse.ArgumentParser:
                    help="fraction of clipped samples above which the piece is an error")
     s.set_defaults(func=cmd_degrade)
 
-    s = sub.add_parser("shard", help="window one task's split into HDF5")
+    s = sub.add_parser("shard", help="window some pieces of one task's split into HDF5")
     s.add_argument("out")
-    s.add_argument("--manifest", required=True)
-    s.add_argument("--split", required=True)
+    s.add_argument("--pieces", required=True, help="comma-separated piece ids")
     s.add_argument("--input-pattern", required=True, help="path with {id}")
     s.add_argument("--target-pattern", required=True, help="path with {id}")
+    s.add_argument("--values-pattern", help="JSON of drawn degradation values, with {id}")
     s.add_argument("--window", type=int, required=True)
     s.add_argument("--stride", type=int, required=True)
     s.add_argument("--task", required=True)
+    s.add_argument("--split", required=True)
+    s.add_argument("--config-hash", default="", help="hash of the task's config")
+    s.add_argument("--min-rms-dbfs", type=float, help="drop windows whose target is quieter")
+    s.add_argument("--no-file-locking", action="store_true",
+                   help="HDF5 without file locks (some shared cluster filesystems)")
     s.set_defaults(func=cmd_shard)
 
     s = sub.add_parser("train", help="train one experiment")
-    s.add_argument("train_shard")
-    s.add_argument("valid_shard")
     s.add_argument("checkpoint")
     s.add_argument("metrics")
+    s.add_argument("--train-shards", nargs="+", required=True)
+    s.add_argument("--valid-shards", nargs="+", required=True)
     s.add_argument("--experiment", required=True)
     s.add_argument("--spec", type=json_arg, required=True, help="JSON experiment block")
     s.add_argument("--seed", type=int, required=True)

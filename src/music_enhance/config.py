@@ -20,7 +20,7 @@ STAGE_MODULES = {
     "render": ["render.py", "audio.py"],
     "degrade": ["degrade.py", "audio.py"],
     "shard": ["shard.py", "audio.py"],
-    "train": ["train.py", "shard.py", "models/unet.py", "models/__init__.py"],
+    "train": ["train.py", "loader.py", "models/unet.py", "models/__init__.py"],
     "enhance": ["enhance.py", "audio.py", "models/unet.py", "models/__init__.py"],
     "baseline": ["baselines.py", "degrade.py", "audio.py"],
     "score": ["score.py", "metrics.py", "audio.py"],

@@ -1,8 +1,9 @@
 """The train stage: one experiment = one task's shards + one model + one loss recipe.
 
-This first trainer fits the generator with an L2 loss and Adam on random
-batches of training windows, validates every ``validate_every`` steps, and
-keeps the generator with the lowest validation loss.
+This first trainer fits the generator with an L2 loss and Adam on shuffled
+batches of training windows streamed from the shards (``loader.py``),
+validates every ``validate_every`` steps on a fixed spread of validation
+windows, and keeps the generator with the lowest validation loss.
 """
 
 import csv
@@ -15,8 +16,8 @@ import torch
 from tqdm import tqdm
 
 from .config import derive_seed
+from .loader import ShardWindows, window_loader
 from .models import build_model
-from .shard import load_shard
 
 
 def snr_db(estimate: torch.Tensor, target: torch.Tensor) -> float:
@@ -33,38 +34,35 @@ def validate(model, inputs: torch.Tensor, targets: torch.Tensor, batch_size: int
     return float(torch.mean((outputs - targets) ** 2)), snr_db(outputs, targets)
 
 
-def as_tensor(windows: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(windows).unsqueeze(1)
-
-
-def train(train_shard, valid_shard, out_checkpoint, out_metrics, experiment: str,
+def train(train_shards, valid_shards, out_checkpoint, out_metrics, experiment: str,
           spec: dict, seed: int, threads: int = 1) -> dict:
     torch.set_num_threads(max(1, threads))
     torch.manual_seed(derive_seed(seed, "train", experiment))
-    rng = np.random.default_rng(derive_seed(seed, "batches", experiment))
-    train_data, valid_data = load_shard(train_shard), load_shard(valid_shard)
-    if len(train_data["input"]) == 0:
-        raise ValueError(f"{train_shard}: shard holds no window (pieces shorter than window?)")
-    window = int(train_data["attrs"]["window"])
+    train_set, valid_set = ShardWindows(train_shards), ShardWindows(valid_shards)
+    for name, windows in (("training", train_set), ("validation", valid_set)):
+        if len(windows) == 0:
+            raise ValueError(f"{experiment}: the {name} shards {windows.paths} hold no window "
+                             f"(pieces shorter than the window, or all silent?)")
     model = build_model(spec["model"])
-    if window % model.multiple:
-        raise ValueError(f"{experiment}: window {window} is not a multiple of 2^depth = "
-                         f"{model.multiple} of its model")
+    if train_set.window % model.multiple:
+        raise ValueError(f"{experiment}: window {train_set.window} is not a multiple of "
+                         f"2^depth = {model.multiple} of its model")
     optimizer = torch.optim.Adam(model.parameters(), lr=spec["optimizer"]["lr"],
                                  betas=tuple(spec["optimizer"].get("betas", (0.9, 0.999))))
     batch_size, steps = spec["batch_size"], spec["steps"]
+    loader, sampler = window_loader(train_set, batch_size, derive_seed(seed, "batches",
+                                                                         experiment),
+                                    workers=spec.get("workers", 0))
     # At most 256 validation windows, evenly spread, so validation stays cheap.
-    keep = np.linspace(0, len(valid_data["input"]) - 1,
-                       min(256, len(valid_data["input"]))).astype(int)
-    valid_x = as_tensor(valid_data["input"][keep])
-    valid_y = as_tensor(valid_data["target"][keep])
+    keep = np.linspace(0, len(valid_set) - 1, min(256, len(valid_set))).astype(int)
+    valid_x, valid_y, _ = valid_set.__getitems__(np.unique(keep))
+    attrs = {"sample_rate": train_set.sample_rate, "window": train_set.window}
 
     rows, best, start = [], float("inf"), time.time()
     progress = tqdm(range(1, steps + 1), desc=f"train {experiment}", mininterval=5)
+    batches = endless(loader, sampler)
     for step in progress:
-        index = np.sort(rng.choice(len(train_data["input"]), batch_size, replace=False))
-        x = as_tensor(train_data["input"][index])
-        y = as_tensor(train_data["target"][index])
+        x, y, _ = next(batches)
         loss = torch.mean((model(x) - y) ** 2)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"{experiment}: loss is {loss.item()} at step {step}")
@@ -78,10 +76,18 @@ def train(train_shard, valid_shard, out_checkpoint, out_metrics, experiment: str
                          "valid_snr": val_snr, "seconds": round(time.time() - start, 3)})
             if val_loss < best:
                 best = val_loss
-                save_checkpoint(out_checkpoint, model, spec, train_data["attrs"], step,
-                                experiment)
+                save_checkpoint(out_checkpoint, model, spec, attrs, step, experiment)
     write_metrics(out_metrics, rows)
     return {"best_valid_loss": best, "steps": steps}
+
+
+def endless(loader, sampler):
+    """Batches over epoch after epoch, each epoch shuffled anew."""
+    epoch = 0
+    while True:
+        sampler.set_epoch(epoch)
+        yield from loader
+        epoch += 1
 
 
 def save_checkpoint(path, model, spec, attrs, step, experiment):

@@ -1,4 +1,6 @@
 # Shared helpers: config cross-checks, names, paths and piece lists.
+import hashlib
+import shlex
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -8,8 +10,10 @@ from music_enhance.config import canonical, code_version
 from music_enhance.degrade import chain_cutoff
 from music_enhance.demo import demo_metadata
 from music_enhance.manifest import build_manifest, read_bad_midi, read_metadata
+from music_enhance.shard import plan_shards
 from music_enhance.demo import demo_metadata
 from music_enhance.manifest import build_manifest, read_bad_midi, read_metadata
+from music_enhance.shard import plan_shards
 
 
 def check_config():
@@ -147,12 +151,62 @@ def instrument_spec(wildcards):
     return canonical({"name": wildcards.instrument, **spec})
 
 
+_shard_plans = {}
+
+
+def shard_plan(task, split):
+    """Piece ids per shard of a task's split, planned from the manifest's durations."""
+    if (task, split) not in _shard_plans:
+        spec, table = config["tasks"][task], manifest_table()
+        chosen = table[table["split"] == split]
+        _shard_plans[task, split] = plan_shards(
+            chosen["id"].tolist(), chosen["duration"].tolist(), spec["sample_rate"],
+            config["render"].get("tail", 1.0), spec["window"], spec["stride"],
+            config.get("shard", {}).get("max_bytes", 1e9))
+    return _shard_plans[task, split]
+
+
+def shard_paths(task, split):
+    return [f"results/shards/{task}/{split}/{i}.h5" for i in range(len(shard_plan(task, split)))]
+
+
+def shard_piece_ids(wildcards):
+    return shard_plan(wildcards.task, wildcards.split)[int(wildcards.index)]
+
+
 def shard_inputs(wildcards):
-    ids = piece_ids(wildcards.split)
-    return {
-        "inputs": [task_input_path(wildcards.task, i) for i in ids],
-        "targets": [task_target_path(wildcards.task, i) for i in ids],
-    }
+    ids = shard_piece_ids(wildcards)
+    inputs = {"inputs": [task_input_path(wildcards.task, i) for i in ids],
+              "targets": [task_target_path(wildcards.task, i) for i in ids]}
+    if task_chain(wildcards.task):
+        inputs["values"] = [task_values_path(wildcards.task, i) for i in ids]
+    return inputs
+
+
+def task_values_path(task, piece="{id}"):
+    return task_input_path(task, piece).removesuffix(".flac") + ".json"
+
+
+def values_option(wildcards):
+    if not task_chain(wildcards.task):
+        return ""
+    return f"--values-pattern {shlex.quote(task_values_path(wildcards.task))}"
+
+
+def task_config_hash(task):
+    """What a task's windows depend on: its block and its chain."""
+    text = canonical({"task": config["tasks"][task], "chain": task_chain(task)})
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def shard_options(wildcards):
+    settings = config.get("shard", {})
+    options = []
+    if settings.get("min_rms_dbfs") is not None:
+        options.append(f"--min-rms-dbfs {settings['min_rms_dbfs']}")
+    if not settings.get("file_locking", True):
+        options.append("--no-file-locking")
+    return " ".join(options)
 
 
 def system_task(system):

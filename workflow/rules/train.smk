@@ -3,9 +3,9 @@
 
 rule train:
     input:
-        train=lambda wildcards: f"results/shards/{experiment_task(wildcards.experiment)}/train.h5",
-        valid=lambda wildcards: (
-            f"results/shards/{experiment_task(wildcards.experiment)}/validation.h5"
+        train=lambda wildcards: shard_paths(experiment_task(wildcards.experiment), "train"),
+        valid=lambda wildcards: shard_paths(
+            experiment_task(wildcards.experiment), "validation"
         ),
     output:
         checkpoint="results/train/{experiment}/generator.pt",
@@ -20,6 +20,6 @@ rule train:
     conda:
         "../../envs/music-enhance.yaml"
     shell:
-        "music-enhance train {input.train} {input.valid} {output.checkpoint} {output.metrics} "
-        "--experiment {wildcards.experiment} --spec {params.spec:q} --seed {params.seed} "
+        "music-enhance train {output.checkpoint} {output.metrics} --train-shards {input.train} "
+        "--valid-shards {input.valid} --experiment {wildcards.experiment} --spec {params.spec:q} --seed {params.seed} "
         "--threads {threads} > {log} 2>&1"

@@ -1,0 +1,105 @@
+"""Loader throughput against an in-memory array and the training step rate.
+
+Builds shards of about 6 minutes of audio (a demo render, input and target) at
+22.05 kHz, then measures batches of 32 windows of 8192 samples per second from
+the shards with 0, 1 and 2 DataLoader workers, the same from an in-memory numpy
+array (the ceiling: fancy indexing only), and the training step rate of the
+default generator on this machine. Last line:
+``ratio <loader with 2 workers / in-memory ceiling>``.
+
+    python bench/loader.py [--seconds 10]
+"""
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+
+from music_enhance.demo import synth_piece
+from music_enhance.loader import ShardWindows, window_loader
+from music_enhance.models import build_model
+from music_enhance.render import render
+from music_enhance.shard import shard_pieces
+
+REPO = Path(__file__).resolve().parents[1]
+RATE, WINDOW, BATCH = 22050, 8192, 32
+
+
+def rate_of(batches, seconds: float) -> float:
+    """Batches per second over ``seconds`` of pulling from an endless iterator."""
+    next(batches)  # warm up (workers start, files open)
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        next(batches)
+        count += 1
+    return count / (time.perf_counter() - start)
+
+
+def endless_loader(dataset, workers):
+    loader, sampler = window_loader(dataset, BATCH, seed=0, workers=workers)
+    epoch = 0
+    while True:
+        sampler.set_epoch(epoch)
+        yield from loader
+        epoch += 1
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp())
+    ids = []
+    for i in range(6):
+        synth_piece(np.random.default_rng(i), 60).write(str(tmp / f"p{i}.midi"))
+        render(tmp / f"p{i}.midi", tmp / f"p{i}.flac", "piano", 0,
+               "/usr/share/sounds/sf2/FluidR3_GM.sf2", RATE)
+        ids.append(f"p{i}")
+    paths = [tmp / "a.h5", tmp / "b.h5"]
+    for path, part in zip(paths, (ids[:3], ids[3:]), strict=True):
+        shard_pieces(part, str(tmp / "{id}.flac"), str(tmp / "{id}.flac"), path, WINDOW,
+                     WINDOW // 2, {})
+    dataset = ShardWindows(paths)
+    memory = dataset.__getitems__(np.arange(len(dataset)))[:2]
+    rng = np.random.default_rng(0)
+
+    def in_memory():
+        while True:
+            index = np.sort(rng.choice(len(dataset), BATCH, replace=False))
+            yield memory[0][index], memory[1][index]
+
+    rates = {f"shards, {w} workers": rate_of(endless_loader(dataset, w), args.seconds)
+             for w in (0, 1, 2)}
+    rates["in-memory numpy (ceiling)"] = rate_of(in_memory(), args.seconds)
+
+    spec = yaml.safe_load((REPO / "config.yaml").read_text())["experiments"]["unet_l2"]
+    torch.set_num_threads(2)
+    model = build_model(spec["model"])
+    optimizer = torch.optim.Adam(model.parameters())
+    x = torch.randn(spec["batch_size"], 1, WINDOW)
+
+    def steps():
+        while True:
+            loss = torch.mean((model(x) - x) ** 2)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            yield
+
+    step_rate = rate_of(steps(), args.seconds)
+    print(f"{len(dataset)} windows of {WINDOW} samples in 2 shards; batches of {BATCH}")
+    print(f"{'source':32}{'batches/s':>12}")
+    for label, value in rates.items():
+        print(f"{label:32}{value:>12.1f}")
+    print(f"{'training steps/s (batch ' + str(spec['batch_size']) + ')':32}{step_rate:>12.2f}")
+    print(f"loader (2 workers) / training step rate: "
+          f"{rates['shards, 2 workers'] / step_rate:.1f}x")
+    print(f"ratio {rates['shards, 2 workers'] / rates['in-memory numpy (ceiling)']:.3f}")
+
+
+if __name__ == "__main__":
+    main()
