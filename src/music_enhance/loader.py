@@ -3,7 +3,7 @@
 ``ShardWindows`` reads (input, target) windows from one or more shards. It opens
 the files lazily in the process that reads them, so DataLoader workers (forked
 after the dataset was built) each get handles of their own, and it reads a
-whole batch with one sorted fancy index per shard. ``WindowBatches`` shuffles
+batch in sorted order, row by row. ``WindowBatches`` shuffles
 all windows of all shards with a seed and the epoch, gives DDP rank r of R the
 batches r, r+R, ..., and the DataLoader hands each batch to one worker, so
 ranks and workers see disjoint windows whose union is the split.
@@ -57,12 +57,13 @@ class ShardWindows(torch.utils.data.Dataset):
         shard_of = np.searchsorted(self.starts, ordered, side="right") - 1
         inputs = np.empty((len(indices), self.window), dtype=np.float32)
         targets = np.empty_like(inputs)
-        for shard in np.unique(shard_of):
-            mask = shard_of == shard
-            rows = ordered[mask] - self.starts[shard]
+        # Row by row: h5py's fancy indexing builds a point selection that reads
+        # about five times slower than plain row reads (bench/loader.py).
+        for slot, index, shard in zip(order, ordered, shard_of, strict=True):
             h5 = self._file(int(shard))
-            inputs[order[mask]] = h5["input"][rows]
-            targets[order[mask]] = h5["target"][rows]
+            row = index - self.starts[shard]
+            inputs[slot] = h5["input"][row]
+            targets[slot] = h5["target"][row]
         return (torch.from_numpy(inputs).unsqueeze(1), torch.from_numpy(targets).unsqueeze(1),
                 torch.from_numpy(indices))
 

@@ -67,7 +67,8 @@ def write_shard(out_path, pieces: list[dict], window: int, stride: int, attrs: d
     tmp = out_path.with_name(f".{out_path.name}.part")
     rate, dropped = None, 0
     with h5py.File(tmp, "w", libver="latest", **_locking(file_locking)) as h5:
-        data = {name: h5.create_dataset(name, (0, window), np.float32, chunks=(16, window),
+        # One window per chunk: a random window read reads nothing else.
+        data = {name: h5.create_dataset(name, (0, window), np.float32, chunks=(1, window),
                                         maxshape=(None, window)) for name in ("input", "target")}
         piece_ds = h5.create_dataset("piece", (0,), np.int32, maxshape=(None,), chunks=(4096,))
         offset_ds = h5.create_dataset("offset", (0,), np.int64, maxshape=(None,), chunks=(4096,))
