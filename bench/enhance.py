@@ -10,10 +10,8 @@ Prints the peak resident memory of each and the real-time factor. Last line:
 """
 
 import argparse
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -25,18 +23,11 @@ from music_enhance.models import build_model
 from music_enhance.render import render
 from music_enhance.train import save_checkpoint
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from peak import peak_of  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 RATE = 22050
-
-
-def peak_of(code: str) -> tuple[float, float]:
-    """Peak RSS (GiB) and wall seconds of ``python -c code`` in a fresh process."""
-    start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-c", code +
-                             "\nimport resource;print(resource.getrusage("
-                             "resource.RUSAGE_SELF).ru_maxrss)"],
-                            capture_output=True, text=True, check=True)
-    return int(result.stdout.split()[-1]) / 2 ** 20, time.perf_counter() - start
 
 
 def main():

@@ -28,6 +28,8 @@ import numpy as np
 from . import __version__
 from .audio import read_mono
 
+BLOCK_WINDOWS = 256
+
 
 def window_offsets(length: int, window: int, stride: int) -> np.ndarray:
     if length < window:
@@ -81,21 +83,25 @@ def write_shard(out_path, pieces: list[dict], window: int, stride: int, attrs: d
             if rate not in (None, x_rate):
                 raise ValueError(f"{piece['input']}: sample rate {x_rate} differs from {rate}")
             rate = x_rate
+            # Blocks of windows: memory holds one piece and one block, never a whole
+            # piece's windows (a 30-minute piece has ~40 M samples per side).
             offsets = window_offsets(len(x), window, stride)
-            frames = offsets[:, None] + np.arange(window)
-            targets = y[frames]
-            if min_rms_dbfs is not None and len(offsets):
-                rms = np.sqrt(np.mean(targets.astype(np.float64) ** 2, axis=1))
-                loud = 20 * np.log10(np.maximum(rms, 1e-12)) >= min_rms_dbfs
-                dropped += int((~loud).sum())
-                offsets, frames, targets = offsets[loud], frames[loud], targets[loud]
-            start, n = len(piece_ds), len(offsets)
-            for ds in (*data.values(), piece_ds, offset_ds):
-                ds.resize(start + n, axis=0)
-            data["input"][start:] = x[frames]
-            data["target"][start:] = targets
-            piece_ds[start:] = index
-            offset_ds[start:] = offsets
+            for first in range(0, len(offsets), BLOCK_WINDOWS):
+                block = offsets[first:first + BLOCK_WINDOWS]
+                frames = block[:, None] + np.arange(window)
+                targets = y[frames]
+                if min_rms_dbfs is not None:
+                    rms = np.sqrt(np.mean(targets.astype(np.float64) ** 2, axis=1))
+                    loud = 20 * np.log10(np.maximum(rms, 1e-12)) >= min_rms_dbfs
+                    dropped += int((~loud).sum())
+                    block, frames, targets = block[loud], frames[loud], targets[loud]
+                start, n = len(piece_ds), len(block)
+                for ds in (*data.values(), piece_ds, offset_ds):
+                    ds.resize(start + n, axis=0)
+                data["input"][start:] = x[frames]
+                data["target"][start:] = targets
+                piece_ds[start:] = index
+                offset_ds[start:] = block
         h5.create_dataset("pieces", data=[p["id"] for p in pieces], dtype=h5py.string_dtype())
         values = [Path(p["values"]).read_text() if p.get("values") else "" for p in pieces]
         h5.create_dataset("degradation", data=values, dtype=h5py.string_dtype())
