@@ -24,6 +24,7 @@ from music_enhance.loader import ShardWindows, window_loader
 from music_enhance.models import build_model
 from music_enhance.render import render
 from music_enhance.shard import shard_pieces
+from music_enhance.train import endless
 
 REPO = Path(__file__).resolve().parents[1]
 RATE, WINDOW, BATCH = 22050, 8192, 32
@@ -40,12 +41,7 @@ def rate_of(batches, seconds: float) -> float:
 
 
 def endless_loader(dataset, workers):
-    loader, sampler = window_loader(dataset, BATCH, seed=0, workers=workers)
-    epoch = 0
-    while True:
-        sampler.set_epoch(epoch)
-        yield from loader
-        epoch += 1
+    return endless(*window_loader(dataset, BATCH, seed=0, workers=workers))
 
 
 def main():

@@ -92,8 +92,8 @@ class WindowBatches(torch.utils.data.Sampler):
                                                               drop_last)
         self.epoch = 0
         if self._mine(np.arange(n_windows)).size < batch_size and drop_last:
-            raise ValueError(f"{n_windows} windows over {self.world} ranks make no batch of "
-                             f"{batch_size}")
+            raise ValueError(f"batch_size: {n_windows} windows over {self.world} ranks make "
+                             f"no batch of {batch_size}; lower batch_size or add pieces")
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
