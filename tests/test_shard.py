@@ -46,7 +46,7 @@ def test_windows_equal_the_source_audio_at_their_offsets(shards):
     assert len(windows) == expected == 8 + 5 + 0 + 7
     assert windows.sample_rate == 16000 and windows.window == 1024
     x, y, index = windows.__getitems__(np.arange(len(windows))[::-1])
-    assert list(index) == list(range(len(windows)))[::-1]
+    assert list(index) == list(range(len(windows)))  # ascending: sequential reads
     for row, i in enumerate(index.tolist()):
         piece, offset = windows.window_id(i)
         for side, batch in (("input", x), ("target", y)):
@@ -149,3 +149,57 @@ def test_corrupt_shard_names_the_file(tmp_path):
         pass
     with pytest.raises(ValueError, match="empty.h5: not a readable shard"):
         ShardWindows([tmp_path / "empty.h5"])
+
+
+@pytest.mark.parametrize("sample_format, compression", [
+    ("float32", "lzf"), ("float32", "gzip"), ("int16", "none"), ("int16", "gzip")])
+def test_sample_formats_and_compression_keep_the_windows(shards, tmp_path, sample_format,
+                                                         compression):
+    root, paths = shards
+    out = tmp_path / f"{sample_format}-{compression}.h5"
+    shard_pieces(["p1", "p2"], str(root / "{id}.input.flac"), str(root / "{id}.target.flac"),
+                 out, 1024, 512, {}, sample_format=sample_format, compression=compression)
+    with h5py.File(out, "r") as h5:
+        assert h5["input"].dtype == np.dtype(sample_format)
+        assert h5["input"].compression == (None if compression == "none" else compression)
+        assert h5["input"].chunks == (None if compression == "none" else (1, 1024))
+        assert h5.attrs["sample_format"] == sample_format
+    windows = ShardWindows([out])
+    x, y, index = windows.__getitems__(np.arange(len(windows)))
+    for row in index.tolist():
+        piece, offset = windows.window_id(row)
+        audio, _ = read_mono(root / f"{piece}.target.flac")
+        expected = audio[offset:offset + 1024]
+        if sample_format == "int16":  # PCM: the nearest of 65,536 levels
+            expected = np.round(expected * 32768) / 32768
+        np.testing.assert_array_equal(y[row, 0].numpy(), expected)
+
+
+def test_int16_shards_are_half_the_size(shards, tmp_path):
+    root, paths = shards
+    sizes = {}
+    for sample_format in ("float32", "int16"):
+        out = tmp_path / f"{sample_format}.h5"
+        shard_pieces(["p1", "p2"], str(root / "{id}.input.flac"),
+                     str(root / "{id}.target.flac"), out, 1024, 512, {},
+                     sample_format=sample_format)
+        sizes[sample_format] = out.stat().st_size
+    payload = 13 * 2 * 1024 * 2  # windows x sides x samples x 2 bytes saved
+    assert sizes["float32"] - sizes["int16"] == pytest.approx(payload, abs=2048)
+
+
+def test_truncated_shard_names_the_file(shards, tmp_path):
+    _, paths = shards
+    cut = tmp_path / "cut.h5"
+    data = paths[0].read_bytes()
+    cut.write_bytes(data[:len(data) // 2])
+    with pytest.raises(ValueError, match="cut.h5: (truncated|not a readable) shard"):
+        ShardWindows([cut]).__getitems__([0])
+
+
+def test_bad_sample_format_names_the_key(shards, tmp_path):
+    root, _ = shards
+    with pytest.raises(ValueError, match="shard.sample_format: 'int8'"):
+        shard_pieces(["p1"], str(root / "{id}.input.flac"), str(root / "{id}.target.flac"),
+                     tmp_path / "x.h5", 1024, 512, {}, sample_format="int8")
+    assert not list(tmp_path.glob("*x.h5*"))

@@ -65,7 +65,8 @@ def cmd_shard(args):
     attrs = {"task": args.task, "split": args.split, "config_hash": args.config_hash}
     count = shard_pieces(args.pieces.split(","), args.input_pattern, args.target_pattern,
                          args.out, args.window, args.stride, attrs, args.values_pattern,
-                         args.min_rms_dbfs, not args.no_file_locking)
+                         min_rms_dbfs=args.min_rms_dbfs, file_locking=not args.no_file_locking,
+                         sample_format=args.sample_format, compression=args.compression)
     log.info("wrote %d windows to %s", count, args.out)
 
 
@@ -198,6 +199,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--min-rms-dbfs", type=float, help="drop windows whose target is quieter")
     s.add_argument("--no-file-locking", action="store_true",
                    help="HDF5 without file locks (some shared cluster filesystems)")
+    s.add_argument("--sample-format", choices=["float32", "int16"], default="float32")
+    s.add_argument("--compression", choices=["none", "lzf", "gzip"], default="none")
     s.set_defaults(func=cmd_shard)
 
     s = sub.add_parser("train", help="train one experiment")

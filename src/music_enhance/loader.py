@@ -2,8 +2,10 @@
 
 ``ShardWindows`` reads (input, target) windows from one or more shards. It opens
 the files lazily in the process that reads them, so DataLoader workers (forked
-after the dataset was built) each get handles of their own, and it reads a
-batch in sorted order, row by row. ``WindowBatches`` shuffles
+after the dataset was built) each get handles of their own. Uncompressed shards
+store windows contiguously: those are memory-mapped and a batch is one numpy
+gather (h5py costs ~60 us per row read); compressed shards are read row by row
+through h5py. ``WindowBatches`` shuffles
 all windows of all shards with a seed and the epoch, gives DDP rank r of R the
 batches r, r+R, ..., and the DataLoader hands each batch to one worker, so
 ranks and workers see disjoint windows whose union is the split.
@@ -16,7 +18,20 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from .shard import _locking
+from .shard import INT16_SCALE, _locking
+
+
+def _mapped(path: str, dataset) -> np.ndarray | None:
+    """The dataset as a read-only memory map of the file, when its bytes lie there
+    contiguously and unfiltered; else None."""
+    offset = dataset.id.get_offset()
+    if dataset.chunks is not None or offset is None:
+        return None
+    size = os.path.getsize(path)
+    if offset + dataset.nbytes > size:
+        raise ValueError(f"{path}: truncated shard ({size} bytes, dataset "
+                         f"{dataset.name} needs {offset + dataset.nbytes})")
+    return np.memmap(path, dataset.dtype, "r", offset, dataset.shape)
 
 
 class ShardWindows(torch.utils.data.Dataset):
@@ -44,26 +59,51 @@ class ShardWindows(torch.utils.data.Dataset):
         if self._pid != os.getpid():  # a fresh process (worker): new handles
             self._files, self._pid = {}, os.getpid()
         if shard not in self._files:
-            self._files[shard] = h5py.File(self.paths[shard], "r", **_locking(self.locking))
+            path = self.paths[shard]
+            h5 = h5py.File(path, "r", **_locking(self.locking))
+            self._files[shard] = (h5, {name: _mapped(path, h5[name])
+                                       for name in ("input", "target")})
         return self._files[shard]
 
-    def __getitems__(self, indices):
-        """(input, target, index) for a batch: tensors (B, 1, window), (B, 1, window), (B,)."""
-        indices = np.array(indices, dtype=np.int64)  # a copy: safe for torch.from_numpy
-        if len(indices) and (indices.min() < 0 or indices.max() >= len(self)):
+    def _rows(self, shard: int, name: str, rows: np.ndarray, out: np.ndarray) -> None:
+        h5, mapped = self._file(shard)
+        source = mapped[name]
+        if source is None:
+            # Row by row: h5py's fancy indexing builds a point selection that reads
+            # about five times slower than plain row reads (bench/loader.py).
+            dataset = h5[name]
+            block = np.stack([dataset[row] for row in rows]) if len(rows) else out[:0]
+        elif source.dtype == np.float32:
+            np.take(source, rows, axis=0, out=out)
+            return
+        else:
+            block = source[rows]
+        if block.dtype == np.int16:
+            np.multiply(block, np.float32(1 / INT16_SCALE), out=out, casting="unsafe")
+        else:
+            out[...] = block
+
+    def read(self, indices, inputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """Fill ``inputs[:n]`` and ``targets[:n]`` (float32, (>=n, window)) with the
+        windows ``indices`` in ascending order (sequential reads); return that order."""
+        indices = np.sort(np.array(indices, dtype=np.int64))
+        if len(indices) and (indices[0] < 0 or indices[-1] >= len(self)):
             raise IndexError(f"window index out of range 0..{len(self) - 1}")
-        order = np.argsort(indices, kind="stable")
-        ordered = indices[order]
-        shard_of = np.searchsorted(self.starts, ordered, side="right") - 1
+        shard_of = np.searchsorted(self.starts, indices, side="right") - 1
+        bounds = np.searchsorted(shard_of, np.arange(len(self.starts)))
+        for shard in np.unique(shard_of):
+            first, last = bounds[shard], bounds[shard + 1]
+            rows = indices[first:last] - self.starts[shard]
+            for name, out in (("input", inputs), ("target", targets)):
+                self._rows(int(shard), name, rows, out[first:last])
+        return indices
+
+    def __getitems__(self, indices):
+        """(input, target, index) for a batch, in ascending index order: tensors
+        (B, 1, window), (B, 1, window), (B,)."""
         inputs = np.empty((len(indices), self.window), dtype=np.float32)
         targets = np.empty_like(inputs)
-        # Row by row: h5py's fancy indexing builds a point selection that reads
-        # about five times slower than plain row reads (bench/loader.py).
-        for slot, index, shard in zip(order, ordered, shard_of, strict=True):
-            h5 = self._file(int(shard))
-            row = index - self.starts[shard]
-            inputs[slot] = h5["input"][row]
-            targets[slot] = h5["target"][row]
+        indices = self.read(indices, inputs, targets)
         return (torch.from_numpy(inputs).unsqueeze(1), torch.from_numpy(targets).unsqueeze(1),
                 torch.from_numpy(indices))
 
@@ -74,7 +114,7 @@ class ShardWindows(torch.utils.data.Dataset):
     def window_id(self, index: int) -> tuple[str, int]:
         """(piece id, offset) of a window, to trace it back to its piece."""
         shard = int(np.searchsorted(self.starts, index, side="right") - 1)
-        h5 = self._file(shard)
+        h5, _ = self._file(shard)
         row = index - self.starts[shard]
         return h5["pieces"][h5["piece"][row]].decode(), int(h5["offset"][row])
 
@@ -112,14 +152,89 @@ class WindowBatches(torch.utils.data.Sampler):
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
 
-def whole_batch(batch):
-    """collate_fn: ``__getitems__`` already returns a stacked batch."""
+class _RingWriter(torch.utils.data.Dataset):
+    """Worker side of ``WindowLoader``: reads a group of batches straight into a
+    slot of a shared-memory ring and returns only [(count, indices), ...]."""
+
+    def __init__(self, windows: ShardWindows, ring: torch.Tensor):
+        self.windows, self.ring = windows, ring
+
+    def __len__(self):
+        return len(self.windows)
+
+    def __getitems__(self, request):
+        slot, batches = request
+        done = []
+        for buffers, indices in zip(self.ring[slot], batches, strict=False):
+            inputs, targets = buffers.numpy()
+            # Indices as numpy: any tensor sent back costs a new shared-memory segment.
+            done.append((len(indices), self.windows.read(indices, inputs, targets)))
+        return slot, done
+
+
+class _Slotted(torch.utils.data.Sampler):
+    """Groups a sampler's batches ``group`` at a time, each group tagged with the ring
+    slot it goes to (round robin)."""
+
+    def __init__(self, sampler: WindowBatches, slots: int, group: int):
+        self.sampler, self.slots, self.group, self.count = sampler, slots, group, 0
+
+    def __iter__(self):
+        batches = iter(self.sampler)
+        while chunk := [b for _, b in zip(range(self.group), batches, strict=False)]:
+            yield self.count % self.slots, chunk
+            self.count += 1
+
+    def __len__(self):
+        return -(-len(self.sampler) // self.group)
+
+
+def _first(batch):
     return batch
+
+
+class WindowLoader:
+    """Batches (input, target, index) of a ``ShardWindows`` in ``WindowBatches`` order.
+
+    With workers, each worker reads ``group`` batches per request into a slot of a
+    ring of batch buffers in shared memory (made once, before the workers start)
+    and sends back only indices: passing each 2 MB batch as a tensor through
+    torch's queues costs about 2 ms here, and grouping spreads the per-request
+    cost of the queues (bench/loader.py). The ring has more slots than requests in
+    flight, so a slot is copied out before a worker writes it again.
+    """
+
+    def __init__(self, windows: ShardWindows, sampler: WindowBatches, workers: int = 0,
+                 prefetch: int = 2, group: int = 4):
+        self.windows, self.sampler = windows, sampler
+        self.pin = torch.cuda.is_available()
+        self.loader = None
+        if workers > 0:
+            slots = workers * prefetch + 2
+            self.ring = torch.empty(slots, group, 2, sampler.batch_size, windows.window)
+            self.loader = torch.utils.data.DataLoader(
+                _RingWriter(windows, self.ring.share_memory_()), num_workers=workers,
+                batch_sampler=_Slotted(sampler, slots, group), collate_fn=_first,
+                prefetch_factor=prefetch, persistent_workers=True)
+
+    def __len__(self):
+        return len(self.sampler)
+
+    def _out(self, data: torch.Tensor) -> torch.Tensor:
+        return data.pin_memory() if self.pin else data.clone()
+
+    def __iter__(self):
+        if self.loader is None:
+            for batch in self.sampler:
+                x, y, index = self.windows.__getitems__(batch)
+                yield (x.pin_memory(), y.pin_memory(), index) if self.pin else (x, y, index)
+            return
+        for slot, done in self.loader:
+            for buffers, (count, index) in zip(self.ring[slot], done, strict=False):
+                x, y = buffers[:, :count].unsqueeze(2)
+                yield self._out(x), self._out(y), torch.from_numpy(index)
 
 
 def window_loader(dataset, batch_size: int, seed: int, workers: int = 0, **sampler_args):
     sampler = WindowBatches(len(dataset), batch_size, seed, **sampler_args)
-    loader = torch.utils.data.DataLoader(
-        dataset, batch_sampler=sampler, num_workers=workers, collate_fn=whole_batch,
-        pin_memory=torch.cuda.is_available(), persistent_workers=workers > 0)
-    return loader, sampler
+    return WindowLoader(dataset, sampler, workers), sampler

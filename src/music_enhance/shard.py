@@ -6,7 +6,9 @@ which pieces go where is planned from the manifest's durations alone
 (``plan_shards``), so the Snakefile knows every shard before anything runs.
 
 Layout of a shard:
-  input, target   float32 (windows, window)  the aligned audio windows
+  input, target   (windows, window)          the aligned audio windows: float32, or
+                                             int16 PCM (value / 32768); contiguous,
+                                             or one window per chunk when compressed
   piece           int32 (windows,)           row in ``pieces`` the window comes from
   offset          int64 (windows,)           first sample of the window in its piece
   pieces          str (pieces,)              piece ids
@@ -24,6 +26,7 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+import soundfile as sf
 
 from . import __version__
 from .audio import read_mono
@@ -43,11 +46,17 @@ def predicted_windows(duration: float, rate: int, tail: float, window: int,
     return len(window_offsets(math.ceil((duration + tail) * rate), window, stride))
 
 
+SAMPLE_FORMATS = {"float32": np.float32, "int16": np.int16}
+COMPRESSIONS = ("none", "lzf", "gzip")
+INT16_SCALE = 32768.0
+
+
 def plan_shards(ids: list[str], durations: list[float], rate: int, tail: float, window: int,
-                stride: int, max_bytes: float) -> list[list[str]]:
+                stride: int, max_bytes: float, sample_format: str = "float32"
+                ) -> list[list[str]]:
     """Pieces per shard, in manifest order: a shard takes pieces while its predicted
     size stays under ``max_bytes`` (a single larger piece gets a shard of its own)."""
-    per_window = 2 * window * 4  # input and target, float32
+    per_window = 2 * window * np.dtype(SAMPLE_FORMATS[sample_format]).itemsize
     shards, size = [[]], 0
     for piece, duration in zip(ids, durations, strict=True):
         piece_bytes = predicted_windows(duration, rate, tail, window, stride) * per_window
@@ -59,70 +68,111 @@ def plan_shards(ids: list[str], durations: list[float], rate: int, tail: float, 
     return shards
 
 
+def _encode(samples: np.ndarray, sample_format: str) -> np.ndarray:
+    if sample_format == "int16":
+        return np.clip(np.round(samples * INT16_SCALE), -32768, 32767).astype(np.int16)
+    return samples.astype(np.float32, copy=False)
+
+
+def _check_pair(piece: dict, rate: int | None) -> tuple[int, int]:
+    """(length, rate) of a piece's aligned input and target, from their headers."""
+    try:
+        x, y = sf.info(piece["input"]), sf.info(piece["target"])
+    except (sf.LibsndfileError, RuntimeError) as err:
+        raise ValueError(f"{piece['input']} or {piece['target']}: cannot read audio "
+                         f"({err})") from err
+    if x.samplerate != y.samplerate or x.frames != y.frames:
+        raise ValueError(f"{piece['input']} ({x.frames} samples at {x.samplerate} Hz) and "
+                         f"{piece['target']} ({y.frames} at {y.samplerate} Hz) are not aligned")
+    if rate not in (None, x.samplerate):
+        raise ValueError(f"{piece['input']}: sample rate {x.samplerate} differs from {rate}")
+    return x.frames, x.samplerate
+
+
+def _kept_offsets(target: np.ndarray, window: int, stride: int,
+                  min_rms_dbfs: float | None) -> np.ndarray:
+    """Window offsets of a piece, less those whose target is quieter than the limit."""
+    offsets = window_offsets(len(target), window, stride)
+    if min_rms_dbfs is None or not len(offsets):
+        return offsets
+    kept = []
+    # Blocks of windows: memory holds one piece and one block, never a whole
+    # piece's windows (a 30-minute piece has ~40 M samples per side).
+    for first in range(0, len(offsets), BLOCK_WINDOWS):
+        block = offsets[first:first + BLOCK_WINDOWS]
+        frames = target[block[:, None] + np.arange(window)].astype(np.float64)
+        rms = np.sqrt(np.mean(frames ** 2, axis=1))
+        kept.append(block[20 * np.log10(np.maximum(rms, 1e-12)) >= min_rms_dbfs])
+    return np.concatenate(kept)
+
+
 def write_shard(out_path, pieces: list[dict], window: int, stride: int, attrs: dict,
-                min_rms_dbfs: float | None = None, file_locking: bool = True) -> int:
+                min_rms_dbfs: float | None = None, file_locking: bool = True,
+                sample_format: str = "float32", compression: str = "none") -> int:
     """Write the windows of ``pieces`` ({id, input, target, values?}); return the count."""
     if window <= 0 or stride <= 0:
         raise ValueError(f"window and stride must be positive, got {window}, {stride}")
+    if sample_format not in SAMPLE_FORMATS:
+        raise ValueError(f"shard.sample_format: {sample_format!r} is not one of "
+                         f"{sorted(SAMPLE_FORMATS)}")
+    if compression not in COMPRESSIONS:
+        raise ValueError(f"shard.compression: {compression!r} is not one of {COMPRESSIONS}")
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
+    # Pass 1 fixes the window count, so the datasets can be contiguous (no chunk
+    # index: the loader maps them straight from the file).
+    rate, kept, dropped = None, [], 0
+    for piece in pieces:
+        length, rate = _check_pair(piece, rate)
+        if min_rms_dbfs is None:
+            kept.append(window_offsets(length, window, stride))
+        else:  # only the filter needs the samples
+            kept.append(_kept_offsets(read_mono(piece["target"])[0], window, stride,
+                                      min_rms_dbfs))
+        dropped += len(window_offsets(length, window, stride)) - len(kept[-1])
+    total = sum(len(k) for k in kept)
     tmp = out_path.with_name(f".{out_path.name}.part")
-    rate, dropped = None, 0
     with h5py.File(tmp, "w", libver="latest", **_locking(file_locking)) as h5:
-        # One window per chunk: a random window read reads nothing else.
-        data = {name: h5.create_dataset(name, (0, window), np.float32, chunks=(1, window),
-                                        maxshape=(None, window)) for name in ("input", "target")}
-        piece_ds = h5.create_dataset("piece", (0,), np.int32, maxshape=(None,), chunks=(4096,))
-        offset_ds = h5.create_dataset("offset", (0,), np.int64, maxshape=(None,), chunks=(4096,))
-        for index, piece in enumerate(pieces):
-            x, x_rate = read_mono(piece["input"])
-            y, y_rate = read_mono(piece["target"])
-            if x_rate != y_rate or len(x) != len(y):
-                raise ValueError(f"{piece['input']} ({len(x)} samples at {x_rate} Hz) and "
-                                 f"{piece['target']} ({len(y)} at {y_rate} Hz) are not aligned")
-            if rate not in (None, x_rate):
-                raise ValueError(f"{piece['input']}: sample rate {x_rate} differs from {rate}")
-            rate = x_rate
-            # Blocks of windows: memory holds one piece and one block, never a whole
-            # piece's windows (a 30-minute piece has ~40 M samples per side).
-            offsets = window_offsets(len(x), window, stride)
+        # Uncompressed: contiguous. Compressed: one window per chunk, so a random
+        # window read decompresses nothing else.
+        layout = ({} if compression == "none" or total == 0 else
+                  {"chunks": (1, window), "compression": compression})
+        data = {name: h5.create_dataset(name, (total, window), SAMPLE_FORMATS[sample_format],
+                                        **layout) for name in ("input", "target")}
+        h5.create_dataset("piece", data=np.repeat(np.arange(len(pieces), dtype=np.int32),
+                                                  [len(k) for k in kept]))
+        h5.create_dataset("offset", data=np.concatenate([np.zeros(0, np.int64), *kept]))
+        start = 0
+        for piece, offsets in zip(pieces, kept, strict=True):
+            x, y = read_mono(piece["input"])[0], read_mono(piece["target"])[0]
             for first in range(0, len(offsets), BLOCK_WINDOWS):
-                block = offsets[first:first + BLOCK_WINDOWS]
-                frames = block[:, None] + np.arange(window)
-                targets = y[frames]
-                if min_rms_dbfs is not None:
-                    rms = np.sqrt(np.mean(targets.astype(np.float64) ** 2, axis=1))
-                    loud = 20 * np.log10(np.maximum(rms, 1e-12)) >= min_rms_dbfs
-                    dropped += int((~loud).sum())
-                    block, frames, targets = block[loud], frames[loud], targets[loud]
-                start, n = len(piece_ds), len(block)
-                for ds in (*data.values(), piece_ds, offset_ds):
-                    ds.resize(start + n, axis=0)
-                data["input"][start:] = x[frames]
-                data["target"][start:] = targets
-                piece_ds[start:] = index
-                offset_ds[start:] = block
+                frames = offsets[first:first + BLOCK_WINDOWS, None] + np.arange(window)
+                stop = start + len(frames)
+                data["input"][start:stop] = _encode(x[frames], sample_format)
+                data["target"][start:stop] = _encode(y[frames], sample_format)
+                start = stop
         h5.create_dataset("pieces", data=[p["id"] for p in pieces], dtype=h5py.string_dtype())
         values = [Path(p["values"]).read_text() if p.get("values") else "" for p in pieces]
         h5.create_dataset("degradation", data=values, dtype=h5py.string_dtype())
         h5.attrs.update({"sample_rate": rate or 0, "window": window, "stride": stride,
-                         "version": __version__, "dropped_silent": dropped, **attrs})
-        count = len(piece_ds)
+                         "version": __version__, "dropped_silent": dropped,
+                         "sample_format": sample_format, "compression": compression, **attrs})
     os.replace(tmp, out_path)
-    return count
+    return total
 
 
 def shard_pieces(ids: list[str], input_pattern: str, target_pattern: str, out_path,
                  window: int, stride: int, attrs: dict, values_pattern: str | None = None,
-                 min_rms_dbfs: float | None = None, file_locking: bool = True) -> int:
-    """Shard the pieces ``ids``; the patterns hold ``{id}`` for the piece id."""
+                 **options) -> int:
+    """Shard the pieces ``ids``; the patterns hold ``{id}`` for the piece id. ``options``
+    go to ``write_shard`` (min_rms_dbfs, file_locking, sample_format, compression)."""
     if not ids:
         raise ValueError(f"{out_path}: no piece to shard")
     pieces = [{"id": i, "input": input_pattern.format(id=i),
                "target": target_pattern.format(id=i),
                "values": values_pattern.format(id=i) if values_pattern else None}
               for i in ids]
-    return write_shard(out_path, pieces, window, stride, attrs, min_rms_dbfs, file_locking)
+    return write_shard(out_path, pieces, window, stride, attrs, **options)
 
 
 def _locking(enabled: bool) -> dict:

@@ -162,7 +162,8 @@ def shard_plan(task, split):
         _shard_plans[task, split] = plan_shards(
             chosen["id"].tolist(), chosen["duration"].tolist(), spec["sample_rate"],
             config["render"].get("tail", 1.0), spec["window"], spec["stride"],
-            config.get("shard", {}).get("max_bytes", 1e9))
+            config.get("shard", {}).get("max_bytes", 1e9),
+            config.get("shard", {}).get("sample_format", "float32"))
     return _shard_plans[task, split]
 
 
@@ -206,6 +207,8 @@ def shard_options(wildcards):
         options.append(f"--min-rms-dbfs {settings['min_rms_dbfs']}")
     if not settings.get("file_locking", True):
         options.append("--no-file-locking")
+    options.append(f"--sample-format {settings.get('sample_format', 'float32')}")
+    options.append(f"--compression {settings.get('compression', 'none')}")
     return " ".join(options)
 
 
