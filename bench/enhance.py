@@ -18,10 +18,10 @@ import numpy as np
 import yaml
 
 from music_enhance.audio import read_mono, write_audio
+from music_enhance.checkpoint import save_checkpoint
 from music_enhance.demo import synth_piece
 from music_enhance.models import build_model
 from music_enhance.render import render
-from music_enhance.train import save_checkpoint
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from peak import peak_of  # noqa: E402

@@ -4,9 +4,9 @@ import soundfile as sf
 import torch
 
 from music_enhance.audio import read_mono, write_audio
+from music_enhance.checkpoint import save_checkpoint
 from music_enhance.enhance import enhance, merge_windows
 from music_enhance.models import build_model
-from music_enhance.train import save_checkpoint
 
 
 class Identity(torch.nn.Module):

@@ -48,7 +48,8 @@ def test_whole_dag_scores_model_and_baseline(finished_run):
     assert sorted(manifest["split"]) == ["test", "train", "validation"]
     assert (workdir / "results/report/unet_l2/spectrogram.png").stat().st_size > 10_000
     metrics = pd.read_csv(workdir / "results/train/unet_l2/metrics.csv")
-    assert list(metrics["step"]) == [10, 20]
+    assert list(metrics["step"]) == list(range(1, 21))
+    assert list(metrics.dropna(subset=["valid_lsd"])["step"]) == [10, 20]
 
 
 def test_report_holds_the_summary_and_figures(finished_run):

@@ -80,8 +80,11 @@ def cmd_train(args):
     log.info("CUDA_VISIBLE_DEVICES=%s, CUDA available: %s",
              os.environ.get("CUDA_VISIBLE_DEVICES", "unset"), torch.cuda.is_available())
     result = train(args.train_shards, args.valid_shards, args.checkpoint, args.metrics,
-                   args.experiment, args.spec, args.seed, args.threads)
+                   args.experiment, args.spec, args.seed, args.threads, args.autoencoder)
     log.info("trained %s: %s", args.experiment, result)
+    if len(set(result["rank_digests"])) > 1:
+        raise ValueError(f"{args.experiment}: ranks ended with different weights "
+                         f"{result['rank_digests']}")
 
 
 def cmd_enhance(args):
@@ -212,6 +215,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--spec", type=json_arg, required=True, help="JSON experiment block")
     s.add_argument("--seed", type=int, required=True)
     s.add_argument("--threads", type=int, default=1)
+    s.add_argument("--autoencoder", help="checkpoint of the autoencoder (feature loss)")
     s.set_defaults(func=cmd_train)
 
     s = sub.add_parser("enhance", help="enhance a whole file with a trained generator")

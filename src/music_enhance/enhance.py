@@ -22,7 +22,7 @@ import torch
 from tqdm import tqdm
 
 from .audio import resample, write_audio
-from .train import load_generator
+from .checkpoint import load_generator
 
 MERGES = ("ola", "crop")
 

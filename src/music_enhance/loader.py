@@ -130,13 +130,14 @@ class WindowBatches(torch.utils.data.Sampler):
             dist.get_world_size() if distributed else 1)
         self.n, self.batch_size, self.seed, self.drop_last = (n_windows, batch_size, seed,
                                                               drop_last)
-        self.epoch = 0
+        self.epoch, self.skip = 0, 0
         if self._mine(np.arange(n_windows)).size < batch_size and drop_last:
             raise ValueError(f"batch_size: {n_windows} windows over {self.world} ranks make "
                              f"no batch of {batch_size}; lower batch_size or add pieces")
 
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
+    def set_epoch(self, epoch: int, skip: int = 0) -> None:
+        """Shuffle for ``epoch``; start at its batch ``skip`` (a resumed run)."""
+        self.epoch, self.skip = epoch, skip
 
     def _mine(self, order):
         return order[self.rank::self.world]
@@ -144,7 +145,7 @@ class WindowBatches(torch.utils.data.Sampler):
     def __iter__(self):
         order = self._mine(np.random.default_rng([self.seed, self.epoch]).permutation(self.n))
         stop = len(order) - len(order) % self.batch_size if self.drop_last else len(order)
-        for start in range(0, stop, self.batch_size):
+        for start in range(self.skip * self.batch_size, stop, self.batch_size):
             yield order[start:start + self.batch_size].tolist()
 
     def __len__(self):

@@ -43,15 +43,22 @@ def spectrogram_figure(pieces: dict[str, dict[str, str]], out_png, title: str,
 
 def training_figure(metrics_csv, out_png, title: str):
     metrics = pd.read_csv(metrics_csv)
-    fig, (loss_ax, snr_ax) = plt.subplots(1, 2, figsize=(10, 3.2))
-    loss_ax.semilogy(metrics["step"], metrics["train_loss"], label="train (last batch)")
-    loss_ax.semilogy(metrics["step"], metrics["valid_loss"], label="validation")
+    valid = metrics.dropna(subset=["valid_loss"])
+    fig, (loss_ax, snr_ax, lsd_ax) = plt.subplots(1, 3, figsize=(13, 3.2))
+    loss_ax.semilogy(metrics["step"], metrics["train_loss"], label="train (weighted sum)",
+                     alpha=0.6)
+    loss_ax.semilogy(valid["step"], valid["valid_loss"], label="validation L2")
+    if "d_loss" in metrics:
+        loss_ax.plot(metrics["step"], metrics["d_loss"], label="discriminator", alpha=0.6)
     loss_ax.set_xlabel("step")
-    loss_ax.set_ylabel("L2 loss")
+    loss_ax.set_ylabel("loss")
     loss_ax.legend()
-    snr_ax.plot(metrics["step"], metrics["valid_snr"], color="tab:green")
+    snr_ax.plot(valid["step"], valid["valid_snr"], color="tab:green")
     snr_ax.set_xlabel("step")
     snr_ax.set_ylabel("validation SNR (dB)")
+    lsd_ax.plot(valid["step"], valid["valid_lsd"], color="tab:red")
+    lsd_ax.set_xlabel("step")
+    lsd_ax.set_ylabel("validation LSD")
     fig.suptitle(title)
     _save(fig, out_png)
 

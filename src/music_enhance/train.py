@@ -1,119 +1,336 @@
-"""The train stage: one experiment = one task's shards + one model + one loss recipe.
+"""The train stage: one experiment = one task's shards + networks + a loss recipe.
 
-This first trainer fits the generator with an L2 loss and Adam on shuffled
-batches of training windows streamed from the shards (``loader.py``),
-validates every ``validate_every`` steps on a fixed spread of validation
-windows, and keeps the generator with the lowest validation loss.
+Each step draws a batch of windows from the shards (``loader.py``). With a
+discriminator, it first takes ``critic_steps`` discriminator steps (one for
+``bce``/``conditional``; a fresh batch each, and a gradient penalty, for
+``wgan_gp``), then one generator step on the weighted sum of the losses of
+``losses.py``. The adversarial term joins once ``adversarial_start.step`` steps
+are done and, when ``adversarial_start.below`` is set, the discriminator's
+loss has fallen below it (the 2019 report's schedule); once on it stays on.
+
+Every ``validate_every`` steps: L2, SNR and LSD on a fixed spread of validation
+windows; the generator with the lowest LSD is the output. Every
+``checkpoint_every`` steps ``last.pt`` is saved, and a rerun resumes from it
+(see ``checkpoint.py``). Under ``torchrun`` the networks are wrapped in
+DistributedDataParallel and each rank reads its own batches.
 """
 
+import contextlib
 import csv
+import hashlib
+import io
+import logging
+import math
 import os
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
-from .config import derive_seed
+from . import losses
+from .checkpoint import (
+    atomic_save,
+    load_generator,
+    load_resume,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
+from .config import canonical, code_version, derive_seed
 from .loader import ShardWindows, window_loader
-from .models import build_model
+from .models import build_discriminator, build_model
+
+log = logging.getLogger(__name__)
+VALID_WINDOWS = 256
 
 
-def snr_db(estimate: torch.Tensor, target: torch.Tensor) -> float:
-    noise = (target - estimate).pow(2).sum()
-    return float(10 * torch.log10(target.pow(2).sum() / noise.clamp_min(1e-20)))
+def distributed_setup() -> tuple[int, int]:
+    """(rank, world size); joins the process group when started by torchrun."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    if dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
 
 
-@torch.no_grad()
-def validate(model, inputs: torch.Tensor, targets: torch.Tensor, batch_size: int) -> tuple:
-    model.eval()
-    outputs = torch.cat([model(inputs[i:i + batch_size])
-                         for i in range(0, len(inputs), batch_size)])
-    model.train()
-    return float(torch.mean((outputs - targets) ** 2)), snr_db(outputs, targets)
+def pick_device() -> torch.device:
+    if torch.cuda.is_available():
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        torch.cuda.set_device(local)
+        return torch.device("cuda", local)
+    return torch.device("cpu")
+
+
+def endless(loader, sampler, start: int = 0):
+    """Batches over epoch after epoch, each shuffled anew, from batch ``start`` on."""
+    epoch, skip = divmod(start, len(loader))
+    while True:
+        sampler.set_epoch(epoch, skip)
+        yield from loader
+        epoch, skip = epoch + 1, 0
+
+
+def state_digest(model) -> str:
+    buffer = io.BytesIO()
+    torch.save({k: v.cpu() for k, v in model.state_dict().items()}, buffer)
+    return hashlib.sha256(buffer.getvalue()).hexdigest()
+
+
+class Trainer:
+    def __init__(self, spec: dict, experiment: str, seed: int, window: int,
+                 autoencoder: str | None = None):
+        self.spec, self.experiment = spec, experiment
+        self.rank, self.world = distributed_setup()
+        self.device = pick_device()
+        torch.manual_seed(derive_seed(seed, "train", experiment))
+        self.weights = spec.get("losses", {"l2": 1.0})
+        self.generator = build_model(spec["model"]).to(self.device)
+        if window < losses.N_FFT:
+            raise ValueError(f"{experiment}: window {window} is shorter than the "
+                             f"{losses.N_FFT}-sample frame of the validation LSD")
+        if window % self.generator.multiple:
+            raise ValueError(f"{experiment}: window {window} is not a multiple of "
+                             f"2^depth = {self.generator.multiple} of its model")
+        self.disc_spec = spec.get("discriminator")
+        self.discriminator = (build_discriminator(self.disc_spec).to(self.device)
+                              if self.disc_spec else None)
+        if self.weights.get("adversarial") and not self.discriminator:
+            raise ValueError(f"{experiment}: losses.adversarial needs a discriminator block")
+        self.autoencoder = None
+        if self.weights.get("feature"):
+            if not autoencoder:
+                raise ValueError(f"{experiment}: losses.feature needs an autoencoder checkpoint")
+            self.autoencoder = load_generator(autoencoder)[0].to(self.device).requires_grad_(False)
+        opt = spec["optimizer"]
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=opt["lr"],
+                                      betas=tuple(opt.get("betas", (0.9, 0.999))))
+        self.opt_d = (torch.optim.Adam(self.discriminator.parameters(), lr=self.disc_spec["lr"],
+                                       betas=tuple(self.disc_spec.get("betas", (0.5, 0.999))))
+                      if self.discriminator else None)
+        plateau = spec.get("scheduler")
+        self.scheduler = (torch.optim.lr_scheduler.ReduceLROnPlateau(
+            self.opt_g, factor=plateau.get("factor", 0.5), patience=plateau.get("patience", 5))
+            if plateau else None)
+        self.bf16 = spec.get("precision", "auto") == "bf16" or (
+            spec.get("precision", "auto") == "auto" and self.device.type == "cuda")
+        # DDP averages gradients across ranks; the raw modules stay reachable.
+        g, d = self.generator, self.discriminator
+        if self.world > 1:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            g = DistributedDataParallel(g, device_ids=ids)
+            d = DistributedDataParallel(d, device_ids=ids) if d else None
+        compile_ = spec.get("compile", "auto")
+        if compile_ is True or (compile_ == "auto" and self.device.type == "cuda"):
+            g = torch.compile(g)
+        self.g, self.d = g, d
+        self.adversarial_on, self.last_d_loss = False, math.inf
+
+    def autocast(self):
+        if not self.bf16:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=torch.bfloat16)
+
+    def _score(self, disc, candidate, degraded):
+        return disc(candidate, degraded if self.discriminator.conditional else None)
+
+    def discriminator_step(self, x, y) -> float:
+        kind = self.disc_spec["name"]
+        self.discriminator.requires_grad_(True)
+        with torch.no_grad(), self.autocast():
+            fake = self.g(x)
+        fake = fake.float()
+        with self.autocast():
+            loss = losses.discriminator_loss(kind, self._score(self.d, y, x),
+                                             self._score(self.d, fake, x)).float()
+        if kind == "wgan_gp":  # penalty in fp32: it differentiates twice
+            loss = loss + self.disc_spec.get("gp_weight", 10.0) * losses.gradient_penalty(
+                self.discriminator, y, fake, x if self.discriminator.conditional else None)
+        self._check(loss, "discriminator")
+        self.opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        self._clip(self.discriminator)
+        self.opt_d.step()
+        return loss.item()
+
+    def generator_step(self, x, y) -> dict:
+        if self.discriminator:
+            self.discriminator.requires_grad_(False)  # no gradient into D from here
+        with self.autocast():
+            y_hat = self.g(x)
+            terms = losses.reconstruction_losses(self.weights, y_hat.float(), y,
+                                                 self.autoencoder)
+            if self.adversarial_on and self.weights.get("adversarial"):
+                terms["adversarial"] = losses.generator_adversarial(
+                    self.disc_spec["name"], self._score(self.discriminator, y_hat, x))
+        loss = sum(self.weights[name] * value.float() for name, value in terms.items())
+        self._check(loss, "generator")
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        self._clip(self.generator)
+        self.opt_g.step()
+        return {"train_loss": loss.item(), **{name: v.item() for name, v in terms.items()}}
+
+    def _clip(self, model):
+        if self.spec.get("grad_clip"):
+            torch.nn.utils.clip_grad_norm_(model.parameters(), self.spec["grad_clip"])
+
+    def _check(self, loss, network: str):
+        if not torch.isfinite(loss):
+            raise FloatingPointError(
+                f"{self.experiment}: {network} loss is {loss.item()} at step {self.step}; "
+                f"training stopped, the last good checkpoint is kept")
+
+    def update_schedule(self, step: int):
+        start = self.spec.get("adversarial_start", {})
+        below = start.get("below")
+        if (self.discriminator and step > start.get("step", 0)
+                and (below is None or self.last_d_loss < below)):
+            self.adversarial_on = True
+
+    @torch.no_grad()
+    def validate(self, inputs, targets, batch_size: int) -> dict:
+        model = self.generator.eval()
+        l2 = snr_num = snr_den = lsd = 0.0
+        for i in range(0, len(inputs), batch_size):
+            x = inputs[i:i + batch_size].to(self.device)
+            y = targets[i:i + batch_size].to(self.device)
+            with self.autocast():
+                y_hat = model(x)
+            y_hat = y_hat.float()
+            l2 += torch.sum((y_hat - y) ** 2).item()
+            snr_num += torch.sum(y ** 2).item()
+            snr_den += torch.sum((y - y_hat) ** 2).item()
+            lsd += losses.lsd(y_hat, y).sum().item()
+        model.train()
+        return {"valid_loss": l2 / inputs.numel(),
+                "valid_snr": 10 * math.log10(snr_num / max(snr_den, 1e-20)),
+                "valid_lsd": lsd / len(inputs)}
+
+    def state(self) -> dict:
+        return {"generator": self.generator.state_dict(), "opt_g": self.opt_g.state_dict(),
+                "discriminator": self.discriminator.state_dict() if self.discriminator else None,
+                "opt_d": self.opt_d.state_dict() if self.opt_d else None,
+                "scheduler": self.scheduler.state_dict() if self.scheduler else None,
+                "adversarial_on": self.adversarial_on, "last_d_loss": self.last_d_loss,
+                "rng": rng_state()}
+
+    def load_state(self, state: dict):
+        self.generator.load_state_dict(state["generator"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        if self.discriminator:
+            self.discriminator.load_state_dict(state["discriminator"])
+            self.opt_d.load_state_dict(state["opt_d"])
+        if self.scheduler:
+            self.scheduler.load_state_dict(state["scheduler"])
+        self.adversarial_on, self.last_d_loss = state["adversarial_on"], state["last_d_loss"]
+        set_rng_state(state["rng"])
 
 
 def train(train_shards, valid_shards, out_checkpoint, out_metrics, experiment: str,
-          spec: dict, seed: int, threads: int = 1) -> dict:
+          spec: dict, seed: int, threads: int = 1, autoencoder: str | None = None) -> dict:
     torch.set_num_threads(max(1, threads))
-    torch.manual_seed(derive_seed(seed, "train", experiment))
     train_set, valid_set = ShardWindows(train_shards), ShardWindows(valid_shards)
     for name, windows in (("training", train_set), ("validation", valid_set)):
         if len(windows) == 0:
             raise ValueError(f"{experiment}: the {name} shards {windows.paths} hold no window "
                              f"(pieces shorter than the window, or all silent?)")
-    model = build_model(spec["model"])
-    if train_set.window % model.multiple:
-        raise ValueError(f"{experiment}: window {train_set.window} is not a multiple of "
-                         f"2^depth = {model.multiple} of its model")
-    optimizer = torch.optim.Adam(model.parameters(), lr=spec["optimizer"]["lr"],
-                                 betas=tuple(spec["optimizer"].get("betas", (0.9, 0.999))))
+    trainer = Trainer(spec, experiment, seed, train_set.window, autoencoder)
+    main = trainer.rank == 0
     batch_size, steps = spec["batch_size"], spec["steps"]
-    loader, sampler = window_loader(train_set, batch_size, derive_seed(seed, "batches",
-                                                                         experiment),
+    loader, sampler = window_loader(train_set, batch_size,
+                                    derive_seed(seed, "batches", experiment),
                                     workers=spec.get("workers", 0))
-    # At most 256 validation windows, evenly spread, so validation stays cheap.
-    keep = np.linspace(0, len(valid_set) - 1, min(256, len(valid_set))).astype(int)
+    keep = np.linspace(0, len(valid_set) - 1, min(VALID_WINDOWS, len(valid_set))).astype(int)
     valid_x, valid_y, _ = valid_set.__getitems__(np.unique(keep))
     attrs = {"sample_rate": train_set.sample_rate, "window": train_set.window}
 
-    rows, best, start = [], float("inf"), time.time()
-    progress = tqdm(range(1, steps + 1), desc=f"train {experiment}", mininterval=5)
-    batches = endless(loader, sampler)
+    last_path = Path(out_checkpoint).with_name("last.pt")
+    fingerprint = canonical({"spec": spec, "seed": seed, "world": trainer.world,
+                             "code": code_version("train"),
+                             "train": [str(p) for p in train_shards]})
+    resume = load_resume(last_path, fingerprint)
+    rows, best, drawn, first = [], math.inf, 0, 1
+    if resume:
+        trainer.load_state(resume["trainer"])
+        rows, best, drawn, first = (resume["rows"], resume["best"], resume["drawn"],
+                                    resume["step"] + 1)
+        log.info("resuming %s from %s at step %d", experiment, last_path, resume["step"])
+        if not Path(out_checkpoint).exists() and resume.get("best_checkpoint"):
+            atomic_save(resume["best_checkpoint"], out_checkpoint)
+    writer = tensorboard_writer(Path(out_checkpoint).parent / "tensorboard") if main else None
+    batches = endless(loader, sampler, drawn)
+    critic_steps = spec.get("discriminator", {}).get("critic_steps", 1)
+    every = spec.get("checkpoint_every", spec["validate_every"])
+    progress = tqdm(range(first, steps + 1), desc=f"train {experiment}", mininterval=5,
+                    disable=not main, initial=first - 1, total=steps)
+    start = time.time()
     for step in progress:
-        x, y, _ = next(batches)
-        loss = torch.mean((model(x) - y) ** 2)
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"{experiment}: loss is {loss.item()} at step {step}")
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        progress.set_postfix(loss=f"{loss.item():.2e}")
+        trainer.step = step
+        row = {"step": step}
+        if trainer.discriminator:
+            for _ in range(critic_steps):
+                x, y = (t.to(trainer.device, non_blocking=True) for t in next(batches)[:2])
+                drawn += 1
+                trainer.last_d_loss = row["d_loss"] = trainer.discriminator_step(
+                    y if spec.get("identity") else x, y)
+            trainer.update_schedule(step)
+        x, y = (t.to(trainer.device, non_blocking=True) for t in next(batches)[:2])
+        drawn += 1
+        row.update(trainer.generator_step(y if spec.get("identity") else x, y))
+        row["lr"] = trainer.opt_g.param_groups[0]["lr"]
+        progress.set_postfix(loss=f"{row['train_loss']:.2e}")
         if step % spec["validate_every"] == 0 or step == steps:
-            val_loss, val_snr = validate(model, valid_x, valid_y, batch_size)
-            rows.append({"step": step, "train_loss": loss.item(), "valid_loss": val_loss,
-                         "valid_snr": val_snr, "seconds": round(time.time() - start, 3)})
-            if val_loss < best:
-                best = val_loss
-                save_checkpoint(out_checkpoint, model, spec, attrs, step, experiment)
-    write_metrics(out_metrics, rows)
-    return {"best_valid_loss": best, "steps": steps}
+            row.update(trainer.validate(valid_y if spec.get("identity") else valid_x, valid_y,
+                                        batch_size))
+            if trainer.scheduler:
+                trainer.scheduler.step(row["valid_loss"])
+            if main and row["valid_lsd"] < best:
+                best = row["valid_lsd"]
+                save_checkpoint(out_checkpoint, trainer.generator, spec, attrs, step, experiment,
+                                trainer.discriminator, {k: row[k] for k in row if "valid" in k})
+        rows.append(row)
+        if writer:
+            for key, value in row.items():
+                if key != "step":
+                    writer.add_scalar(key, value, step)
+        if main and (step % every == 0 or step == steps):
+            atomic_save({"fingerprint": fingerprint, "step": step, "drawn": drawn, "rows": rows,
+                         "best": best, "trainer": trainer.state(),
+                         "best_checkpoint": torch.load(out_checkpoint, weights_only=True)
+                         if Path(out_checkpoint).exists() else None}, last_path)
+            write_metrics(out_metrics, rows)
+    if writer:
+        writer.close()
+    if main:
+        write_metrics(out_metrics, rows)
+    digests = [state_digest(trainer.generator)]
+    if trainer.world > 1:
+        gathered = [None] * trainer.world
+        dist.all_gather_object(gathered, digests[0])
+        digests = gathered
+    log.info("%s: %d steps in %.1f s, %.1f samples/s", experiment, steps - first + 1,
+             time.time() - start, (steps - first + 1) * batch_size * train_set.window
+             / max(time.time() - start, 1e-9))
+    return {"best_valid_lsd": best, "steps": steps, "rank_digests": digests,
+            "resumed_from": first - 1}
 
 
-def endless(loader, sampler):
-    """Batches over epoch after epoch, each epoch shuffled anew."""
-    epoch = 0
-    while True:
-        sampler.set_epoch(epoch)
-        yield from loader
-        epoch += 1
-
-
-def save_checkpoint(path, model, spec, attrs, step, experiment):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.part")
-    torch.save({"experiment": experiment, "model": spec["model"], "step": step,
-                "sample_rate": int(attrs["sample_rate"]), "window": int(attrs["window"]),
-                "state_dict": model.state_dict()}, tmp)
-    os.replace(tmp, path)
+def tensorboard_writer(log_dir):
+    from torch.utils.tensorboard import SummaryWriter
+    return SummaryWriter(log_dir=str(log_dir))
 
 
 def write_metrics(path, rows):
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+    fields = list(dict.fromkeys(key for row in rows for key in row))
+    tmp = Path(path).with_name(f".{Path(path).name}.part")
+    with open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
-
-
-def load_generator(path):
-    """The generator saved by :func:`train`, in eval mode, and its checkpoint dict."""
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError) as err:
-        raise ValueError(f"{path}: not a readable checkpoint ({err})") from err
-    model = build_model(checkpoint["model"])
-    model.load_state_dict(checkpoint["state_dict"])
-    return model.eval(), checkpoint
+    os.replace(tmp, path)

@@ -35,19 +35,30 @@ def check_config():
             raise WorkflowError(f"config: experiments.{name}.task: unknown task "
                                 f"{experiment['task']!r}")
         model = experiment["model"]
-        if len(model["channels"]) != len(model["kernels"]):
+        if "channels" in model and len(model["channels"]) != len(model["kernels"]):
             raise WorkflowError(f"config: experiments.{name}.model: channels and kernels "
                                 f"must have the same length")
+        depth = len(model["channels"]) if "channels" in model else model.get("depth", 4)
         window = config["tasks"][experiment["task"]]["window"]
-        if window % 2 ** len(model["channels"]):
-            raise WorkflowError(f"config: experiments.{name}.model.channels: the window "
-                                f"{window} of task {experiment['task']!r} is not a multiple "
-                                f"of 2^{len(model['channels'])}")
+        if window % 2 ** depth:
+            raise WorkflowError(f"config: experiments.{name}.model: the window {window} of "
+                                f"task {experiment['task']!r} is not a multiple of 2^{depth}")
+        weights = experiment.get("losses", {})
+        if weights.get("adversarial") and "discriminator" not in experiment:
+            raise WorkflowError(f"config: experiments.{name}.losses.adversarial needs a "
+                                f"discriminator block")
+        if weights.get("feature"):
+            source = experiment.get("autoencoder")
+            if source not in config["experiments"] or not config["experiments"][source].get(
+                    "identity"):
+                raise WorkflowError(f"config: experiments.{name}.autoencoder: losses.feature "
+                                    f"needs an experiment with identity: true, got {source!r}")
 
 
 check_config()
 
-EXPERIMENTS = sorted(config["experiments"])
+# Experiments that enhance; identity ones train autoencoders for the feature loss.
+EXPERIMENTS = sorted(e for e, spec in config["experiments"].items() if not spec.get("identity"))
 TASKS = sorted(config["tasks"])
 
 
@@ -210,6 +221,30 @@ def shard_options(wildcards):
     options.append(f"--sample-format {settings.get('sample_format', 'float32')}")
     options.append(f"--compression {settings.get('compression', 'none')}")
     return " ".join(options)
+
+
+def autoencoder_input(wildcards):
+    """The autoencoder checkpoint an experiment's feature loss needs, if any."""
+    spec = config["experiments"][wildcards.experiment]
+    if not spec.get("losses", {}).get("feature"):
+        return []
+    return [f"results/train/{spec['autoencoder']}/generator.pt"]
+
+
+def autoencoder_option(wildcards, input):
+    return f"--autoencoder {input.autoencoder[0]}" if input.autoencoder else ""
+
+
+# What a train job asks of a cluster, per experiment (resources block) or these.
+TRAIN_RESOURCES = {"mem_mb": 16000, "runtime": 720, "gpu": 1}
+
+
+def train_resource(name):
+    def resource(wildcards):
+        spec = config["experiments"][wildcards.experiment]
+        return spec.get("resources", {}).get(name, TRAIN_RESOURCES[name])
+
+    return resource
 
 
 def system_task(system):

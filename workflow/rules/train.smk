@@ -1,4 +1,5 @@
-# train: one experiment = one task + one model + one loss recipe.
+# train: one experiment = one task + networks + a loss recipe. The job resumes from
+# results/train/{experiment}/last.pt when a killed run left one.
 
 
 rule train:
@@ -7,14 +8,20 @@ rule train:
         valid=lambda wildcards: shard_paths(
             experiment_task(wildcards.experiment), "validation"
         ),
+        autoencoder=autoencoder_input,
     output:
         checkpoint="results/train/{experiment}/generator.pt",
         metrics="results/train/{experiment}/metrics.csv",
     params:
         spec=lambda wildcards: canonical(config["experiments"][wildcards.experiment]),
         seed=config["seed"],
+        autoencoder=autoencoder_option,
         code=code_version("train"),
     threads: 8
+    resources:
+        mem_mb=train_resource("mem_mb"),
+        runtime=train_resource("runtime"),
+        gpu=train_resource("gpu"),
     log:
         "results/logs/train/{experiment}.log",
     conda:
@@ -22,4 +29,4 @@ rule train:
     shell:
         "music-enhance train {output.checkpoint} {output.metrics} --train-shards {input.train} "
         "--valid-shards {input.valid} --experiment {wildcards.experiment} --spec {params.spec:q} --seed {params.seed} "
-        "--threads {threads} > {log} 2>&1"
+        "--threads {threads} {params.autoencoder} > {log} 2>&1"

@@ -6,6 +6,10 @@ and mirrored up-sampling blocks (convolution, dropout, ReLU, subpixel shuffle)
 whose outputs are stacked with the matching down-sampling outputs. A last
 convolution and subpixel shuffle return to the input's length, and the input
 is added to the output, so the network learns a residual.
+
+``skips=False, input_skip=False`` is the autoencoder of the 2019 report: all
+information passes the bottleneck, whose activations (``encode``) give the
+feature loss.
 """
 
 import torch
@@ -29,9 +33,15 @@ def conv(in_ch, out_ch, kernel, stride=1):
     return nn.Conv1d(in_ch, out_ch, kernel, stride=stride, padding=kernel // 2)
 
 
+def check_input(x, multiple: int, name: str):
+    if x.dim() != 3 or x.shape[1] != 1 or x.shape[-1] % multiple:
+        raise ValueError(f"{name} input must be (batch, 1, length) with length a multiple "
+                         f"of 2^depth = {multiple}, got {tuple(x.shape)}")
+
+
 class UNet(nn.Module):
     def __init__(self, channels=(128, 256, 512, 512), kernels=(65, 33, 17, 9),
-                 dropout: float = 0.5, input_skip: bool = True):
+                 dropout: float = 0.5, input_skip: bool = True, skips: bool = True):
         super().__init__()
         if len(channels) != len(kernels) or not channels:
             raise ValueError(f"model.channels ({len(channels)}) and model.kernels "
@@ -39,7 +49,8 @@ class UNet(nn.Module):
         if any(k % 2 == 0 for k in kernels):
             raise ValueError(f"model.kernels must be odd (same padding), got {list(kernels)}")
         self.depth = len(channels)
-        self.input_skip = input_skip
+        self.input_skip, self.skips = input_skip, skips
+        widen = 2 if skips else 1  # a stacked skip doubles the channels
         down_ch = [1, *channels[:-1]]
         self.down = nn.ModuleList(
             nn.Sequential(conv(down_ch[i], channels[i], kernels[i], 2), nn.LeakyReLU(0.2))
@@ -50,10 +61,10 @@ class UNet(nn.Module):
         # stacked skip doubles that again for the next block.
         self.up = nn.ModuleList()
         for i in reversed(range(self.depth - 1)):
-            in_ch = channels[-1] if i == self.depth - 2 else 2 * channels[i + 1]
+            in_ch = channels[-1] if i == self.depth - 2 else widen * channels[i + 1]
             self.up.append(nn.Sequential(conv(in_ch, 2 * channels[i], kernels[i]),
                                          nn.Dropout(dropout), nn.ReLU(), SubPixel1d(2)))
-        last_in = channels[-1] if self.depth == 1 else 2 * channels[0]
+        last_in = channels[-1] if self.depth == 1 else widen * channels[0]
         self.final = nn.Sequential(conv(last_in, 2, 9), SubPixel1d(2))
 
     @property
@@ -61,16 +72,25 @@ class UNet(nn.Module):
         """Input lengths must be a multiple of this."""
         return 2 ** self.depth
 
-    def forward(self, x):
-        if x.dim() != 3 or x.shape[1] != 1 or x.shape[-1] % self.multiple:
-            raise ValueError(f"U-Net input must be (batch, 1, length) with length a multiple "
-                             f"of 2^depth = {self.multiple}, got {tuple(x.shape)}")
+    def encode(self, x):
+        """Bottleneck activations and the down-sampling outputs (the skips)."""
+        check_input(x, self.multiple, "U-Net")
         skips, h = [], x
         for block in self.down:
             h = block(h)
             skips.append(h)
-        h = self.bottleneck(h)
-        for block in self.up:
-            h = torch.cat([block(h), skips.pop()], dim=1)
+        return self.bottleneck(h), skips
+
+    def decode(self, h, skips, x, start: int = 0, replace=None):
+        """Up-sampling blocks ``start``, ``start + 1``, ... from ``h`` to the output.
+        ``replace``, if given, stands in for the output of up-sampling block ``start``
+        (collaborative sampling steps it); skips keep their values either way."""
+        for i in range(start, len(self.up)):
+            u = replace if (replace is not None and i == start) else self.up[i](h)
+            h = torch.cat([u, skips[-1 - i]], dim=1) if self.skips else u
         out = self.final(h)
         return out + x if self.input_skip else out
+
+    def forward(self, x):
+        h, skips = self.encode(x)
+        return self.decode(h, skips, x)

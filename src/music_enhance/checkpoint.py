@@ -1,0 +1,87 @@
+"""Checkpoints of the train stage.
+
+``generator.pt`` (the stage's output) holds the best generator by validation
+LSD, with its discriminator when the experiment has one, and the model specs,
+so enhancement needs nothing else. ``last.pt`` beside it holds everything a
+killed run needs to continue exactly: networks, optimisers, scheduler, RNG
+states, batches drawn, metric rows. It is not a Snakemake output, so a failed
+or killed job leaves it for the rerun; it is used only when its fingerprint
+(experiment spec, seed, shards) matches the run's.
+"""
+
+import os
+from pathlib import Path
+
+import torch
+
+from .models import build_discriminator, build_model
+
+
+def atomic_save(obj, path) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.part")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def save_checkpoint(path, model, spec: dict, attrs: dict, step: int, experiment: str,
+                    discriminator=None, scores: dict | None = None) -> None:
+    """The stage's output: generator (and discriminator) weights with their specs."""
+    atomic_save({"experiment": experiment, "model": spec["model"], "step": step,
+                 "sample_rate": int(attrs["sample_rate"]), "window": int(attrs["window"]),
+                 "state_dict": model.state_dict(), "scores": scores or {},
+                 "discriminator": spec.get("discriminator") if discriminator else None,
+                 "discriminator_state": discriminator.state_dict() if discriminator else None},
+                path)
+
+
+def rng_state() -> dict:
+    state = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def load_resume(path, fingerprint: str):
+    """The state in ``path`` if it exists and belongs to this run, else None."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except (OSError, RuntimeError, EOFError) as err:
+        raise ValueError(f"{path}: unreadable resume checkpoint ({err}); delete it to "
+                         f"start over") from err
+    return state if state.get("fingerprint") == fingerprint else None
+
+
+def _load(path) -> dict:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError) as err:
+        raise ValueError(f"{path}: not a readable checkpoint ({err})") from err
+
+
+def load_generator(path):
+    """The generator saved by ``train``, in eval mode, and its checkpoint dict."""
+    checkpoint = _load(path)
+    model = build_model(checkpoint["model"])
+    model.load_state_dict(checkpoint["state_dict"])
+    return model.eval(), checkpoint
+
+
+def load_discriminator(path, checkpoint: dict | None = None):
+    """The discriminator saved with a generator, in eval mode."""
+    checkpoint = checkpoint or _load(path)
+    if not checkpoint.get("discriminator"):
+        raise ValueError(f"{path}: the experiment has no discriminator")
+    model = build_discriminator(checkpoint["discriminator"])
+    model.load_state_dict(checkpoint["discriminator_state"])
+    return model.eval()

@@ -1,0 +1,49 @@
+"""Discriminators of both reports, one class, three flavours.
+
+  bce          strided convolutions with batch norm and LeakyReLU 0.2, averaged over
+               time, one logit; the sigmoid lives in the loss (``BCEWithLogits``)
+               for numerical stability, ``probability`` applies it
+  conditional  the same, seeing the degraded input and the candidate stacked on
+               channels, so it judges the pair and not the candidate alone
+  wgan_gp      a critic: layer norm instead of batch norm (the gradient penalty is
+               per sample, batch norm would mix samples), an unbounded score
+"""
+
+import torch
+from torch import nn
+
+KINDS = ("bce", "conditional", "wgan_gp")
+
+
+class Discriminator(nn.Module):
+    def __init__(self, kind: str = "bce", channels=(16, 32, 64, 128), kernel: int = 15):
+        super().__init__()
+        if kind not in KINDS:
+            raise ValueError(f"discriminator.name: unknown discriminator {kind!r}; "
+                             f"known: {list(KINDS)}")
+        if not channels or kernel % 2 == 0:
+            raise ValueError(f"discriminator: channels must be non-empty and kernel odd, got "
+                             f"{list(channels)}, {kernel}")
+        self.kind = kind
+        self.conditional = kind == "conditional"
+        layers, in_ch = [], 2 if self.conditional else 1
+        for i, out_ch in enumerate(channels):
+            layers.append(nn.Conv1d(in_ch, out_ch, kernel, stride=2, padding=kernel // 2))
+            if i > 0:  # no norm on the first layer (DCGAN practice)
+                layers.append(nn.GroupNorm(1, out_ch) if kind == "wgan_gp"
+                              else nn.BatchNorm1d(out_ch))
+            layers.append(nn.LeakyReLU(0.2))
+            in_ch = out_ch
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Linear(in_ch, 1)
+
+    def forward(self, candidate, degraded=None):
+        """Score (B,) of candidates (B, 1, L); conditional ones also need the input."""
+        if self.conditional:
+            if degraded is None:
+                raise ValueError("a conditional discriminator needs the degraded input")
+            candidate = torch.cat([degraded, candidate], dim=1)
+        return self.head(self.features(candidate).mean(dim=-1)).squeeze(-1)
+
+    def probability(self, candidate, degraded=None):
+        return torch.sigmoid(self(candidate, degraded))

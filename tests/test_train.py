@@ -1,0 +1,147 @@
+import csv
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+import torch
+
+from music_enhance.checkpoint import load_discriminator, load_generator
+from music_enhance.train import state_digest, train
+from sines import sine_shards
+
+BASE = {
+    "model": {"name": "unet", "channels": [8, 16], "kernels": [9, 9], "dropout": 0.1},
+    "optimizer": {"lr": 1e-3}, "batch_size": 4, "steps": 12, "validate_every": 4,
+}
+GAN = {**BASE, "discriminator": {"name": "bce", "channels": [4, 8], "lr": 1e-3},
+       "losses": {"l2": 1.0, "adversarial": 0.01}, "adversarial_start": {"step": 4}}
+
+
+@pytest.fixture(scope="module")
+def shards(tmp_path_factory):
+    return sine_shards(tmp_path_factory.mktemp("shards"))
+
+
+def run(shards, out, spec, autoencoder=None, experiment="e"):
+    return train([shards["train"]], [shards["validation"]], out / "generator.pt",
+                 out / "metrics.csv", experiment, spec, seed=3, threads=1,
+                 autoencoder=autoencoder)
+
+
+def metrics(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def test_l2_training_improves_validation_and_keeps_the_best(shards, tmp_path):
+    result = run(shards, tmp_path, {**BASE, "steps": 40, "validate_every": 10})
+    rows = metrics(tmp_path / "metrics.csv")
+    assert [int(r["step"]) for r in rows] == list(range(1, 41))
+    lsd = [float(r["valid_lsd"]) for r in rows if r["valid_lsd"]]
+    assert len(lsd) == 4 and result["best_valid_lsd"] == min(lsd)
+    assert float(rows[-1]["valid_snr"]) > float(rows[9]["valid_snr"])
+    model, checkpoint = load_generator(tmp_path / "generator.pt")
+    assert checkpoint["scores"]["valid_lsd"] == min(lsd)
+    assert list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
+
+
+@pytest.mark.parametrize("kind", ["bce", "conditional", "wgan_gp"])
+def test_adversarial_training_starts_on_schedule(shards, tmp_path, kind):
+    spec = {**GAN, "discriminator": {**GAN["discriminator"], "name": kind, "critic_steps": 2}}
+    if kind == "wgan_gp":
+        spec["losses"] = {"l2": 1.0, "adversarial": 0.001}
+    run(shards, tmp_path, spec)
+    rows = metrics(tmp_path / "metrics.csv")
+    assert all(r["d_loss"] for r in rows)
+    started = [int(r["step"]) for r in rows if r.get("adversarial")]
+    assert started == list(range(5, 13))  # after adversarial_start.step = 4
+    discriminator = load_discriminator(tmp_path / "generator.pt")
+    assert discriminator.kind == kind
+
+
+def test_adversarial_start_waits_for_the_discriminator_loss(shards, tmp_path):
+    run(shards, tmp_path, {**GAN, "adversarial_start": {"step": 0, "below": 1e-9}})
+    rows = metrics(tmp_path / "metrics.csv")
+    assert not any(r.get("adversarial") for r in rows)  # BCE loss never gets that low
+
+
+def test_feature_loss_uses_the_autoencoder(shards, tmp_path):
+    autoencoder = {**BASE, "model": {"name": "autoencoder", "channels": [8, 16],
+                                     "kernels": [9, 9]}, "identity": True}
+    run(shards, tmp_path / "ae", autoencoder)
+    spec = {**BASE, "losses": {"l2": 1.0, "feature": 0.5, "spectral": 0.1, "mrstft": 0.1,
+                               "l1": 0.1}}
+    run(shards, tmp_path / "g", spec, autoencoder=tmp_path / "ae" / "generator.pt")
+    rows = metrics(tmp_path / "g" / "metrics.csv")
+    for row in rows:
+        terms = {k: float(row[k]) for k in ("l2", "feature", "spectral", "mrstft", "l1")}
+        total = terms["l2"] + 0.5 * terms["feature"] + 0.1 * (
+            terms["spectral"] + terms["mrstft"] + terms["l1"])
+        assert float(row["train_loss"]) == pytest.approx(total, rel=1e-5)
+        assert terms["feature"] > 0
+
+
+def test_nan_stops_training_and_keeps_the_last_good_checkpoint(shards, tmp_path):
+    bad = tmp_path / "bad.h5"
+    shutil.copy(shards["train"], bad)
+    with h5py.File(bad, "r+") as h5:
+        h5["target"][:] = np.nan
+    spec = {**BASE, "checkpoint_every": 2}
+    (tmp_path / "out").mkdir()
+    with pytest.raises(FloatingPointError, match="e: generator loss is nan at step 1"):
+        train([bad], [shards["validation"]], tmp_path / "out" / "generator.pt",
+              tmp_path / "out" / "metrics.csv", "e", spec, seed=3)
+
+
+def _command(shards, out, spec, extra=()):
+    import json
+    return [*extra, "train", str(out / "generator.pt"), str(out / "metrics.csv"),
+            "--train-shards", str(shards["train"]), "--valid-shards",
+            str(shards["validation"]), "--experiment", "e", "--spec", json.dumps(spec),
+            "--seed", "3", "--threads", "1"]
+
+
+def test_killed_run_resumes_to_the_same_curve(shards, tmp_path):
+    spec = {**GAN, "steps": 150, "validate_every": 25, "checkpoint_every": 10,
+            "scheduler": {"factor": 0.5, "patience": 1}}
+    cli = [sys.executable, "-m", "music_enhance.cli"]
+    whole = tmp_path / "whole"
+    subprocess.run(_command(shards, whole, spec, cli), check=True, capture_output=True)
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(_command(shards, killed, spec, cli), stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while not (killed / "last.pt").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    interrupted = metrics(killed / "metrics.csv")
+    assert 10 <= len(interrupted) < 150  # killed part way
+    resumed = subprocess.run(_command(shards, killed, spec, cli), check=True,
+                             capture_output=True, text=True)
+    assert "resuming e from" in resumed.stderr
+    assert metrics(killed / "metrics.csv") == metrics(whole / "metrics.csv")
+    assert (state_digest(load_generator(killed / "generator.pt")[0])
+            == state_digest(load_generator(whole / "generator.pt")[0]))
+
+
+def test_two_process_ddp_keeps_the_ranks_identical(shards, tmp_path):
+    torchrun = Path(sys.executable).with_name("torchrun")
+    cli = [str(torchrun), "--standalone", "--nproc_per_node", "2", "-m", "music_enhance.cli"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(_command(shards, tmp_path, {**BASE, "batch_size": 2}, cli), env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    reports = [line for line in done.stderr.splitlines() if "rank_digests" in line]
+    assert len(reports) == 2  # each rank gathers the weight digests of both
+    for report in reports:
+        listed = report.split("'rank_digests': [")[1].split("]")[0].split(", ")
+        assert len(listed) == 2 and listed[0] == listed[1]
+    assert len(metrics(tmp_path / "metrics.csv")) == 12
+    assert torch.load(tmp_path / "generator.pt", weights_only=True)["step"] in (4, 8, 12)
