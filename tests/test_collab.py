@@ -94,3 +94,21 @@ def test_bad_layer_names_the_key():
     generator = build_model({"name": "unet", "channels": [4, 8], "kernels": [9, 9]})
     with pytest.raises(ValueError, match="collab.layer: 3 is not an up-sampling block"):
         CollaborativeSampler(generator, build_discriminator({"name": "bce"}), 3, 0.1, 0.5, 2)
+
+
+def test_shaping_trains_only_the_discriminator(tmp_path):
+    paths = sine_shards(tmp_path)
+    spec = {**SPEC, "steps": 10, "collab": {"layer": 1, "step_size": 0.05, "eta": 1.0,
+                                            "max_iters": 1, "shaping_iters": 4}}
+    plain = {**SPEC, "steps": 10}
+    for name, block in (("plain", plain), ("shaped", spec)):
+        train([paths["train"]], [paths["validation"]], tmp_path / name / "generator.pt",
+              tmp_path / name / "m.csv", "g", block, seed=1)
+    loaded = {name: torch.load(tmp_path / name / "generator.pt", weights_only=True)
+              for name in ("plain", "shaped")}
+    assert loaded["shaped"]["shaped"] == 4 and "shaped" not in loaded["plain"]
+    for key, value in loaded["plain"]["state_dict"].items():
+        assert torch.equal(value, loaded["shaped"]["state_dict"][key])  # same generator
+    changed = [not torch.equal(v, loaded["shaped"]["discriminator_state"][k])
+               for k, v in loaded["plain"]["discriminator_state"].items()]
+    assert any(changed)

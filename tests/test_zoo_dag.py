@@ -1,5 +1,7 @@
 """GAN, WGAN-GP and feature-loss experiments through the whole DAG on the tiny config."""
 
+import json
+
 import pandas as pd
 import pytest
 import torch
@@ -18,7 +20,8 @@ def zoo_run(tmp_path_factory):
     config["experiments"] = {
         "gan": {**COMMON, "discriminator": {"name": "bce", "channels": [4, 8], "lr": 3e-4},
                 "losses": {"l2": 1.0, "adversarial": 0.001},
-                "adversarial_start": {"step": 3}},
+                "adversarial_start": {"step": 3},
+                "collab": {"layer": 0, "step_size": 0.01, "eta": 1.0, "max_iters": 2}},
         "wgan": {**COMMON, "discriminator": {"name": "wgan_gp", "channels": [4, 8],
                                              "lr": 3e-4, "critic_steps": 2, "gp_weight": 10},
                  "losses": {"l2": 1.0, "adversarial": 0.0001}},
@@ -36,6 +39,28 @@ def test_every_enhancing_experiment_is_scored_and_the_autoencoder_is_not(zoo_run
     systems = set(summary["system"])
     assert {"gan", "wgan", "feat", "incep"} <= systems and "ae" not in systems
     assert summary.set_index("system").loc[["gan", "wgan", "feat", "incep"], "snr"].notna().all()
+
+
+def test_collaborative_sampling_is_scored_next_to_the_plain_generator(zoo_run):
+    summary = pd.read_csv(zoo_run / "results/scores/summary.csv").set_index("system")
+    assert "gan.collab" in summary.index
+    for info in (zoo_run / "results/collab/gan").glob("*.json"):
+        assert json.loads(info.read_text())["collab_steps_per_batch"] == 2  # eta 1: never met
+    plain = sorted((zoo_run / "results/enhance/gan").glob("*.flac"))
+    collab = sorted((zoo_run / "results/collab/gan").glob("*.flac"))
+    assert [p.name for p in plain] == [p.name for p in collab] and plain
+    assert plain[0].read_bytes() != collab[0].read_bytes()
+
+
+def test_changing_eta_reruns_only_collaborative_enhancement(zoo_run, tmp_path):
+    import yaml
+    config = yaml.safe_load((zoo_run / "config.yaml").read_text())
+    config["experiments"]["gan"]["collab"]["eta"] = 0.5
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    jobs = run_snakemake(zoo_run, "-n", "--configfile", str(tmp_path / "config.yaml"))
+    table = jobs.stdout.split("job ", 1)[1].split("total", 1)[0]
+    assert "enhance_collab" in table
+    assert "\ntrain " not in table and "\nenhance " not in table
 
 
 def test_gan_and_wgan_trained_their_discriminators(zoo_run):

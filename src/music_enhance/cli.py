@@ -4,6 +4,7 @@ import argparse
 import json
 import logging
 import sys
+from pathlib import Path
 
 from . import __version__
 
@@ -90,7 +91,9 @@ def cmd_train(args):
 def cmd_enhance(args):
     from .enhance import enhance
     info = enhance(args.input, args.out, args.checkpoint, args.batch_size, args.threads,
-                   args.merge)
+                   args.merge, collab=args.collab)
+    if args.info:
+        Path(args.info).write_text(json.dumps(info, indent=1) + "\n")
     log.info("enhanced %s: %d samples x %d channels in %.1f s, %.1fx real time", args.out,
              info["samples"], info["channels"], info["seconds"], info["real_time_factor"])
 
@@ -226,6 +229,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--threads", type=int, default=1)
     s.add_argument("--merge", choices=["ola", "crop"], default="ola",
                    help="overlap-add with Hann weights, or crop-and-concatenate")
+    s.add_argument("--collab", type=json_arg,
+                   help="JSON {layer, step_size, eta, max_iters}: collaborative sampling")
+    s.add_argument("--info", help="write samples, seconds, real-time factor here (JSON)")
     s.set_defaults(func=cmd_enhance)
 
     s = sub.add_parser("baseline", help="a classical baseline from a degraded input")

@@ -22,7 +22,8 @@ import torch
 from tqdm import tqdm
 
 from .audio import resample, write_audio
-from .checkpoint import load_generator
+from .checkpoint import load_discriminator, load_generator
+from .collab import CollaborativeSampler
 
 MERGES = ("ola", "crop")
 
@@ -62,9 +63,17 @@ def merge_windows(model, audio: np.ndarray, window: int, batch_size: int = 16,
 
 
 def enhance(in_path, out_path, checkpoint_path, batch_size: int = 16, threads: int = 1,
-            merge: str = "ola", progress: bool = True) -> dict:
+            merge: str = "ola", progress: bool = True, collab: dict | None = None) -> dict:
+    """Enhance a file; with ``collab`` ({layer, step_size, eta, max_iters}) the
+    checkpoint's discriminator refines each batch (collaborative sampling)."""
     torch.set_num_threads(max(1, threads))
     model, checkpoint = load_generator(checkpoint_path)
+    sampler = None
+    if collab:
+        sampler = CollaborativeSampler(model, load_discriminator(checkpoint_path, checkpoint),
+                                       collab["layer"], collab["step_size"], collab["eta"],
+                                       collab["max_iters"])
+        model = sampler
     try:
         audio, rate = sf.read(str(in_path), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError) as err:
@@ -82,5 +91,8 @@ def enhance(in_path, out_path, checkpoint_path, batch_size: int = 16, threads: i
         write_audio(out_path, np.clip(out[:, 0], -1.0, 1.0), rate)
     else:
         write_audio(out_path, np.clip(out, -1.0, 1.0), rate)
-    return {"samples": len(audio), "channels": audio.shape[1], "seconds": seconds,
+    info = {"samples": len(audio), "channels": audio.shape[1], "seconds": seconds,
             "real_time_factor": len(audio) / rate / max(seconds, 1e-9)}
+    if sampler:
+        info["collab_steps_per_batch"] = float(np.mean(sampler.iterations))
+    return info

@@ -11,7 +11,8 @@ loss has fallen below it (the 2019 report's schedule); once on it stays on.
 Every ``validate_every`` steps: L2, SNR and LSD on a fixed spread of validation
 windows; the generator with the lowest LSD is the output. Every
 ``checkpoint_every`` steps ``last.pt`` is saved, and a rerun resumes from it
-(see ``checkpoint.py``). Under ``torchrun`` the networks are wrapped in
+(see ``checkpoint.py``). With ``collab.shaping_iters`` the best checkpoint's
+discriminator is then shaped (``collab.py``). Under ``torchrun`` the networks are wrapped in
 DistributedDataParallel and each rank reads its own batches.
 """
 
@@ -34,12 +35,14 @@ from tqdm import tqdm
 from . import losses
 from .checkpoint import (
     atomic_save,
+    load_discriminator,
     load_generator,
     load_resume,
     rng_state,
     save_checkpoint,
     set_rng_state,
 )
+from .collab import CollaborativeSampler, shape_discriminator
 from .config import canonical, code_version, derive_seed
 from .loader import ShardWindows, window_loader
 from .models import build_discriminator, build_model
@@ -308,6 +311,8 @@ def train(train_shards, valid_shards, out_checkpoint, out_metrics, experiment: s
         writer.close()
     if main:
         write_metrics(out_metrics, rows)
+        if spec.get("collab", {}).get("shaping_iters"):
+            shape(out_checkpoint, spec, batches, trainer.device)
     digests = [state_digest(trainer.generator)]
     if trainer.world > 1:
         gathered = [None] * trainer.world
@@ -318,6 +323,27 @@ def train(train_shards, valid_shards, out_checkpoint, out_metrics, experiment: s
              / max(time.time() - start, 1e-9))
     return {"best_valid_lsd": best, "steps": steps, "rank_digests": digests,
             "resumed_from": first - 1}
+
+
+def shape(checkpoint_path, spec: dict, batches, device) -> None:
+    """Discriminator shaping of the best checkpoint (``collab.shaping_iters``), once."""
+    checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
+    if checkpoint.get("shaped"):
+        return
+    generator = load_generator(checkpoint_path)[0].to(device)
+    discriminator = load_discriminator(checkpoint_path, checkpoint).to(device)
+    collab, disc = spec["collab"], spec["discriminator"]
+    sampler = CollaborativeSampler(generator, discriminator, collab["layer"],
+                                   collab["step_size"], collab["eta"], collab["max_iters"])
+    history = shape_discriminator(sampler, batches, collab["shaping_iters"], disc["lr"],
+                                  disc.get("betas", (0.5, 0.999)), disc.get("gp_weight", 10.0),
+                                  device)
+    log.info("shaped the discriminator for %d iterations: loss %.4g -> %.4g", len(history),
+             history[0], history[-1])
+    checkpoint.update(discriminator_state={k: v.cpu() for k, v in
+                                           discriminator.state_dict().items()},
+                      shaped=len(history))
+    atomic_save(checkpoint, checkpoint_path)
 
 
 def tensorboard_writer(log_dir):

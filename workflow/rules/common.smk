@@ -43,6 +43,13 @@ def check_config():
         if window % 2 ** depth:
             raise WorkflowError(f"config: experiments.{name}.model: the window {window} of "
                                 f"task {experiment['task']!r} is not a multiple of 2^{depth}")
+        collab = experiment.get("collab")
+        if collab and ("discriminator" not in experiment or model["name"] != "unet"):
+            raise WorkflowError(f"config: experiments.{name}.collab needs a unet model and a "
+                                f"discriminator block")
+        if collab and collab["layer"] >= depth - 1:
+            raise WorkflowError(f"config: experiments.{name}.collab.layer: {collab['layer']} "
+                                f"is not an up-sampling block (0..{depth - 2})")
         weights = experiment.get("losses", {})
         if weights.get("adversarial") and "discriminator" not in experiment:
             raise WorkflowError(f"config: experiments.{name}.losses.adversarial needs a "
@@ -74,7 +81,9 @@ BASELINES = {}
 for _task in TASKS:
     for _method in ["input", *task_baselines(task_chain(_task))]:
         BASELINES[f"{_task}.{_method}"] = (_task, _method)
-SYSTEMS = EXPERIMENTS + sorted(BASELINES)
+# The same trained GAN with collaborative sampling at enhancement time.
+COLLAB = {f"{e}.collab": e for e in EXPERIMENTS if config["experiments"][e].get("collab")}
+SYSTEMS = EXPERIMENTS + sorted(COLLAB) + sorted(BASELINES)
 TRAIN_SPLITS = ["train", "validation"]
 
 
@@ -248,10 +257,31 @@ def train_resource(name):
 
 
 def system_task(system):
-    return BASELINES[system][0] if system in BASELINES else experiment_task(system)
+    if system in BASELINES:
+        return BASELINES[system][0]
+    return experiment_task(COLLAB.get(system, system))
+
+
+def train_spec(wildcards):
+    """An experiment's block as training sees it: sampling-only collab keys matter to
+    training only through shaping, so without shaping they are left out (changing
+    them reruns enhance_collab alone)."""
+    spec = dict(config["experiments"][wildcards.experiment])
+    if not spec.get("collab", {}).get("shaping_iters"):
+        spec.pop("collab", None)
+    return canonical(spec)
+
+
+def collab_spec(wildcards):
+    """What sampling needs of an experiment's collab block (shaping is training's)."""
+    spec = dict(config["experiments"][wildcards.experiment]["collab"])
+    spec.pop("shaping_iters", None)
+    return canonical(spec)
 
 
 def system_estimate_path(system, piece="{id}"):
+    if system in COLLAB:
+        return f"results/collab/{COLLAB[system]}/{piece}.flac"
     if system not in BASELINES:
         return f"results/enhance/{system}/{piece}.flac"
     task, method = BASELINES[system]
@@ -291,7 +321,9 @@ def report_pieces(wildcards):
                          ["target", task_target_path(task, piece)],
                          *[[m, system_estimate_path(f"{task}.{m}", piece)] for m in methods],
                          [wildcards.experiment,
-                          system_estimate_path(wildcards.experiment, piece)]]
+                          system_estimate_path(wildcards.experiment, piece)],
+                         *[[c, system_estimate_path(c, piece)] for c, e in COLLAB.items()
+                           if e == wildcards.experiment]]
     return pieces
 
 

@@ -1,4 +1,6 @@
-# enhance: a trained generator applied to a whole test piece (overlap-add).
+# enhance: a trained generator applied to a whole test piece (overlap-add); the
+# JSON beside the output holds the timing. enhance_collab: the same generator
+# with collaborative sampling, scored as the system "<experiment>.collab".
 
 
 rule enhance:
@@ -8,7 +10,8 @@ rule enhance:
         ),
         checkpoint="results/train/{experiment}/generator.pt",
     output:
-        "results/enhance/{experiment}/{piece}.flac",
+        audio="results/enhance/{experiment}/{piece}.flac",
+        info="results/enhance/{experiment}/{piece}.json",
     params:
         batch_size=config["enhance"].get("batch_size", 16),
         merge=config["enhance"].get("merge", "ola"),
@@ -19,6 +22,31 @@ rule enhance:
     conda:
         "../../envs/music-enhance.yaml"
     shell:
-        "music-enhance enhance {input.audio} {output} --checkpoint {input.checkpoint} "
+        "music-enhance enhance {input.audio} {output.audio} --checkpoint {input.checkpoint} "
         "--batch-size {params.batch_size} --merge {params.merge} --threads {threads} "
-        "> {log} 2>&1"
+        "--info {output.info} > {log} 2>&1"
+
+
+rule enhance_collab:
+    input:
+        audio=lambda wildcards: task_input_path(
+            experiment_task(wildcards.experiment), wildcards.piece
+        ),
+        checkpoint="results/train/{experiment}/generator.pt",
+    output:
+        audio="results/collab/{experiment}/{piece}.flac",
+        info="results/collab/{experiment}/{piece}.json",
+    params:
+        batch_size=config["enhance"].get("batch_size", 16),
+        merge=config["enhance"].get("merge", "ola"),
+        collab=collab_spec,
+        code=code_version("enhance"),
+    threads: 2
+    log:
+        "results/logs/enhance_collab/{experiment}/{piece}.log",
+    conda:
+        "../../envs/music-enhance.yaml"
+    shell:
+        "music-enhance enhance {input.audio} {output.audio} --checkpoint {input.checkpoint} "
+        "--batch-size {params.batch_size} --merge {params.merge} --threads {threads} "
+        "--collab {params.collab:q} --info {output.info} > {log} 2>&1"

@@ -13,7 +13,7 @@ rule train:
         checkpoint="results/train/{experiment}/generator.pt",
         metrics="results/train/{experiment}/metrics.csv",
     params:
-        spec=lambda wildcards: canonical(config["experiments"][wildcards.experiment]),
+        spec=train_spec,
         seed=config["seed"],
         autoencoder=autoencoder_option,
         code=code_version("train"),
