@@ -5,7 +5,16 @@ STAMP := $(VENV)/.installed
 PROFILE := --workflow-profile workflow/profiles/default
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test setup system-deps lint clean
+.PHONY: run test setup system-deps lint clean reports
+
+# `make reports`: the reports' experiments on real MAESTRO performances
+# (config/experiments/reports.yaml) in runs/reports; MAESTRO is the MIDI archive
+# or a folder holding it. REPORTS_CONFIG adds overlays (reports-gpu.yaml).
+MAESTRO ?= $(CURDIR)/../shared/data/maestro-mini/maestro-v3.0.0-midi.zip
+REPORTS_CONFIG ?= $(CURDIR)/config/experiments/reports.yaml
+REPORTS := snakemake $(PROFILE) --snakefile $(CURDIR)/Snakefile --directory runs/reports \
+	--configfile $(REPORTS_CONFIG) --replace-workflow-config \
+	--config 'maestro={"path": "$(abspath $(MAESTRO))"}'
 
 run: setup
 	snakemake $(PROFILE)
@@ -16,6 +25,13 @@ run: setup
 
 test: setup
 	pytest
+
+reports: setup
+	mkdir -p runs/reports
+	$(REPORTS)
+	$(REPORTS) --report results/report.html
+	music-enhance results-table runs/reports/results/scores/summary.csv --readme README.md \
+		--command "make reports"
 
 lint: setup
 	ruff check .
@@ -33,4 +49,4 @@ $(STAMP): pyproject.toml
 	touch $@
 
 clean:
-	rm -rf results .snakemake
+	rm -rf results .snakemake runs

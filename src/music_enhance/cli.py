@@ -272,7 +272,23 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("config_html")
     s.add_argument("--config", type=json_arg, required=True, help="JSON config used")
     s.set_defaults(func=cmd_report_tables)
+    s = sub.add_parser("results-table", help="markdown tables of a scores summary")
+    s.add_argument("summary", help="results/scores/summary.csv")
+    s.add_argument("--readme", help="write between the results markers of this file")
+    s.add_argument("--command", dest="command_line", default="make reports",
+                   help="the command that produced the summary, quoted in the text")
+    s.set_defaults(func=cmd_results_table)
     return p
+
+
+def cmd_results_table(args):
+    from .results import results_markdown, update_readme
+    markdown = results_markdown(args.summary, args.command_line)
+    if args.readme:
+        update_readme(args.readme, markdown)
+        log.info("results of %s written into %s", args.summary, args.readme)
+    else:
+        print(markdown)
 
 
 def main(argv=None) -> int:

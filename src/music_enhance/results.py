@@ -1,0 +1,66 @@
+"""Markdown results tables generated from a scores summary, for the README.
+
+``results_markdown`` turns ``results/scores/summary.csv`` into one table per
+task (every system's SNR, LSD and high-band LSD with their 95 % bootstrap
+intervals, best per column in bold, baselines marked), headed by the command
+that produced it and the machine it ran on. ``update_readme`` replaces the
+text between the README's ``<!-- results:start -->`` and ``<!-- results:end -->``
+markers with it, so the published numbers are always the code's.
+"""
+
+import os
+import platform
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from .score import HIGHER_IS_BETTER
+
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+COLUMNS = {"snr": "SNR (dB)", "lsd": "LSD", "lsd_high": "LSD high band"}
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                 if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    return f"{os.cpu_count()} x {cpu}, {gpu}, torch {torch.__version__}"
+
+
+def _cell(row, metric: str, best: bool) -> str:
+    text = (f"{row[metric]:.2f} [{row[f'{metric}_ci_low']:.2f}, "
+            f"{row[f'{metric}_ci_high']:.2f}]")
+    return f"**{text}**" if best else text
+
+
+def results_markdown(summary_csv, command: str) -> str:
+    summary = pd.read_csv(summary_csv)
+    lines = [f"Generated from `{summary_csv}` by `{command}` on {machine()}. Mean over "
+             f"the test pieces, [95 % bootstrap interval]; best per column in bold; "
+             f"`<task>.<method>` rows are baselines (`<task>.input`: the degraded input "
+             f"as is), `<experiment>.collab` the experiment's generator with "
+             f"collaborative sampling."]
+    for task, table in summary.groupby("task", sort=True):
+        lines += ["", f"**{task}** ({int(table['pieces'].iloc[0])} test pieces)", "",
+                  "| system | " + " | ".join(COLUMNS.values()) + " |",
+                  "| --- |" + " --- |" * len(COLUMNS)]
+        best = {m: (table[m].max() if HIGHER_IS_BETTER[m] else table[m].min()) for m in COLUMNS}
+        for _, row in table.sort_values("lsd").iterrows():
+            cells = [_cell(row, m, row[m] == best[m]) for m in COLUMNS]
+            lines.append(f"| {row['system']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def update_readme(readme, markdown: str) -> None:
+    readme = Path(readme)
+    text = readme.read_text()
+    if START not in text or END not in text:
+        raise ValueError(f"{readme}: no {START} ... {END} markers to put the results between")
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    readme.write_text(f"{head}{START}\n{markdown}\n{END}{tail}")

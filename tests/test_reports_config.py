@@ -1,0 +1,51 @@
+"""The shipped reports config (and its GPU overlay) plans the reports' experiments."""
+
+import re
+
+import pytest
+import yaml
+
+from conftest import REPO, run_snakemake
+
+MINI = REPO.parent / "shared" / "data" / "maestro-mini" / "maestro-v3.0.0-midi.zip"
+REPORTS = REPO / "config" / "experiments" / "reports.yaml"
+GPU = REPO / "config" / "experiments" / "reports-gpu.yaml"
+
+pytestmark = pytest.mark.skipif(not MINI.exists(), reason="needs ../shared/data/maestro-mini")
+
+
+def planned(workdir, *configfiles):
+    result = run_snakemake(workdir, "-n", "-p", "--configfile", *map(str, configfiles),
+                           "--replace-workflow-config", "--config",
+                           f'maestro={{"path": "{MINI}"}}')
+    table = result.stdout.split("job ", 1)[1].split("total", 1)[0]
+    return ({m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)},
+            result.stdout)
+
+
+def test_reports_config_plans_every_task_and_experiment(tmp_path):
+    config = yaml.safe_load(REPORTS.read_text())
+    assert set(config["tasks"]) == {"sr_5k_10k", "sr_11k_22k", "denoise", "swap"}
+    names = {e["model"]["name"] for e in config["experiments"].values()}
+    kinds = {e["discriminator"]["name"] for e in config["experiments"].values()
+             if "discriminator" in e}
+    assert names == {"unet", "inception", "autoencoder"}
+    assert kinds == {"bce", "conditional", "wgan_gp"}
+    assert any(e.get("losses", {}).get("feature") for e in config["experiments"].values())
+    assert any("collab" in e for e in config["experiments"].values())
+    jobs, _ = planned(tmp_path, REPORTS)
+    assert jobs["train"] == len(config["experiments"]) == 13
+    assert jobs["download"] == 1  # the pieces are planned once the archive is extracted
+
+
+def test_gpu_overlay_keeps_the_experiments_and_enlarges_them(tmp_path):
+    overlay = yaml.safe_load(GPU.read_text())
+    base = yaml.safe_load(REPORTS.read_text())
+    assert set(overlay["experiments"]) == set(base["experiments"])
+    jobs, plan = planned(tmp_path, REPORTS, GPU)
+    assert jobs["train"] == 13
+    trains = [line for line in plan.splitlines() if "Shell command: music-enhance train" in line]
+    assert len(trains) == 13
+    # Every U-Net and the autoencoder at the reports' widths; every run 20,000 steps.
+    assert sum('"channels":[128,256,512,512]' in line for line in trains) == 10
+    assert all('"steps":20000' in line for line in trains)

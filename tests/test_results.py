@@ -1,0 +1,41 @@
+import pandas as pd
+import pytest
+
+from music_enhance.results import END, START, results_markdown, update_readme
+
+
+@pytest.fixture
+def summary(tmp_path):
+    rows = []
+    for system, snr, lsd in (("t.input", 10.0, 2.0), ("t.cubic", 11.0, 1.5), ("net", 12.5, 1.7)):
+        row = {"system": system, "task": "t", "pieces": 4}
+        for metric, value in (("snr", snr), ("lsd", lsd), ("lsd_high", lsd + 1)):
+            row.update({metric: value, f"{metric}_ci_low": value - 0.1,
+                        f"{metric}_ci_high": value + 0.1})
+        rows.append(row)
+    path = tmp_path / "summary.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def test_table_holds_every_system_with_intervals_and_marks_the_best(summary):
+    text = results_markdown(summary, "make reports")
+    lines = [line for line in text.splitlines() if line.startswith("| ")]
+    assert lines[0] == "| system | SNR (dB) | LSD | LSD high band |"
+    body = lines[2:]
+    assert [line.split(" | ")[0] for line in body] == ["| t.cubic", "| net", "| t.input"]
+    assert "| net | **12.50 [12.40, 12.60]** | 1.70 [1.60, 1.80] |" in text
+    assert "| t.cubic | 11.00 [10.90, 11.10] | **1.50 [1.40, 1.60]** |" in text
+    assert "`make reports`" in text and "**t** (4 test pieces)" in text
+
+
+def test_readme_is_rewritten_only_between_the_markers(summary, tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{START}\nold\n{END}\noutro\n")
+    update_readme(readme, results_markdown(summary, "make reports"))
+    text = readme.read_text()
+    assert text.startswith(f"intro\n{START}\nGenerated from") and text.endswith(f"{END}\noutro\n")
+    assert "\nold\n" not in text
+    readme.write_text("no markers")
+    with pytest.raises(ValueError, match="README.md: no <!-- results:start -->"):
+        update_readme(readme, "x")
