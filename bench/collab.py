@@ -6,7 +6,7 @@ collaborative sampling with each step size, prints the discriminator's mean
 score, the SNR against the targets and the seconds per window. Last line:
 ``ratio <seconds with collaborative sampling (the config's step size) / plain>``.
 
-    python bench/collab.py [--experiment unet_gan] [--results results]
+    python bench/collab.py [--experiment unet_gan] [--results results] [--eta 1.0]
 """
 
 import argparse
@@ -33,6 +33,8 @@ def main():
     parser.add_argument("--experiment", default="unet_gan")
     parser.add_argument("--results", default="results", help="the run's results folder")
     parser.add_argument("--config", default=str(REPO / "config.yaml"))
+    parser.add_argument("--eta", type=float, help="instead of the config's (1.0 with a "
+                        "probability: every window takes max_iters steps)")
     args = parser.parse_args()
     torch.set_num_threads(2)
     spec = yaml.safe_load(Path(args.config).read_text())["experiments"][args.experiment]
@@ -44,7 +46,7 @@ def main():
     windows = ShardWindows(shards)
     pick = np.unique(np.linspace(0, len(windows) - 1, min(64, len(windows))).astype(int))
     x, y, _ = windows.__getitems__(pick)
-    collab = spec["collab"]
+    collab = {**spec["collab"], **({"eta": args.eta} if args.eta is not None else {})}
     rows = []
     for step_size in [None, *sorted({collab["step_size"] / 10, collab["step_size"],
                                      collab["step_size"] * 10})]:
