@@ -29,6 +29,14 @@ def test_table_holds_every_system_with_intervals_and_marks_the_best(summary):
     assert "`make reports`" in text and "**t** (4 test pieces)" in text
 
 
+def test_a_missing_metric_is_marked_not_available(summary, tmp_path):
+    table = pd.read_csv(summary)
+    table["lsd_high"] = float("nan")
+    table.to_csv(summary, index=False)
+    assert "| net | **12.50 [12.40, 12.60]** | 1.70 [1.60, 1.80] | n/a |" in results_markdown(
+        summary, "make reports")
+
+
 def test_readme_is_rewritten_only_between_the_markers(summary, tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text(f"intro\n{START}\nold\n{END}\noutro\n")

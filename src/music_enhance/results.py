@@ -33,6 +33,8 @@ def machine() -> str:
 
 
 def _cell(row, metric: str, best: bool) -> str:
+    if pd.isna(row[metric]):
+        return "n/a"  # e.g. the high band of a task without a cut-off
     text = (f"{row[metric]:.2f} [{row[f'{metric}_ci_low']:.2f}, "
             f"{row[f'{metric}_ci_high']:.2f}]")
     return f"**{text}**" if best else text
@@ -44,7 +46,8 @@ def results_markdown(summary_csv, command: str) -> str:
              f"the test pieces, [95 % bootstrap interval]; best per column in bold; "
              f"`<task>.<method>` rows are baselines (`<task>.input`: the degraded input "
              f"as is), `<experiment>.collab` the experiment's generator with "
-             f"collaborative sampling."]
+             f"collaborative sampling. LSD high band: above the degraded input's cut-off "
+             f"(super-resolution tasks only)."]
     for task, table in summary.groupby("task", sort=True):
         lines += ["", f"**{task}** ({int(table['pieces'].iloc[0])} test pieces)", "",
                   "| system | " + " | ".join(COLUMNS.values()) + " |",
