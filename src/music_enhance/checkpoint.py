@@ -25,15 +25,22 @@ def atomic_save(obj, path) -> None:
     os.replace(tmp, path)
 
 
+def cpu_state(model) -> dict:
+    """A snapshot of a model's weights on the CPU (training goes on changing them)."""
+    return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+
+
 def save_checkpoint(path, model, spec: dict, attrs: dict, step: int, experiment: str,
-                    discriminator=None, scores: dict | None = None) -> None:
-    """The stage's output: generator (and discriminator) weights with their specs."""
-    atomic_save({"experiment": experiment, "model": spec["model"], "step": step,
-                 "sample_rate": int(attrs["sample_rate"]), "window": int(attrs["window"]),
-                 "state_dict": model.state_dict(), "scores": scores or {},
-                 "discriminator": spec.get("discriminator") if discriminator else None,
-                 "discriminator_state": discriminator.state_dict() if discriminator else None},
-                path)
+                    discriminator=None, scores: dict | None = None) -> dict:
+    """The stage's output: generator (and discriminator) weights with their specs.
+    Returns what it saved, which the resume state keeps."""
+    checkpoint = {"experiment": experiment, "model": spec["model"], "step": step,
+                  "sample_rate": int(attrs["sample_rate"]), "window": int(attrs["window"]),
+                  "state_dict": cpu_state(model), "scores": scores or {},
+                  "discriminator": spec.get("discriminator") if discriminator else None,
+                  "discriminator_state": cpu_state(discriminator) if discriminator else None}
+    atomic_save(checkpoint, path)
+    return checkpoint
 
 
 def rng_state() -> dict:

@@ -35,15 +35,13 @@ class CollaborativeSampler:
 
     def score(self, y, x) -> torch.Tensor:
         """Per-window score on the scale of ``eta``."""
-        d = self.discriminator
-        logit = d(y, x if d.conditional else None)
-        return logit if d.kind == "wgan_gp" else torch.sigmoid(logit)
+        logit = self.discriminator(y, x)
+        return logit if self.discriminator.kind == "wgan_gp" else torch.sigmoid(logit)
 
     def _loss(self, y, x) -> torch.Tensor:
         # Summed, not averaged: each window's step must not depend on the batch size.
-        d = self.discriminator
-        score = d(y, x if d.conditional else None)
-        if d.kind == "wgan_gp":
+        score = self.discriminator(y, x)
+        if self.discriminator.kind == "wgan_gp":
             return -score.sum()
         return torch.nn.functional.binary_cross_entropy_with_logits(
             score, torch.ones_like(score), reduction="sum")
@@ -52,9 +50,7 @@ class CollaborativeSampler:
         """(input of up block ``layer``, skips, its output) of the plain forward pass."""
         g = self.generator
         h, skips = g.encode(x)
-        for i in range(self.layer):
-            u = g.up[i](h)
-            h = torch.cat([u, skips[-1 - i]], dim=1) if g.skips else u
+        h = g.up_input(h, skips, self.layer)
         return h, skips, g.up[self.layer](h)
 
     def __call__(self, x) -> torch.Tensor:
@@ -100,11 +96,9 @@ def shape_discriminator(sampler: CollaborativeSampler, batches, iterations: int,
         d.eval()  # sample with the running statistics, as at enhancement time
         fake = sampler(x).detach()
         d.train()
-        loss = losses.discriminator_loss(d.kind, d(y, x if d.conditional else None),
-                                         d(fake, x if d.conditional else None))
+        loss = losses.discriminator_loss(d.kind, d(y, x), d(fake, x))
         if d.kind == "wgan_gp":
-            loss = loss + gp_weight * losses.gradient_penalty(d, y, fake,
-                                                         x if d.conditional else None)
+            loss = loss + gp_weight * losses.gradient_penalty(d, y, fake, x)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

@@ -35,6 +35,7 @@ from tqdm import tqdm
 from . import losses
 from .checkpoint import (
     atomic_save,
+    cpu_state,
     load_discriminator,
     load_generator,
     load_resume,
@@ -80,7 +81,7 @@ def endless(loader, sampler, start: int = 0):
 
 def state_digest(model) -> str:
     buffer = io.BytesIO()
-    torch.save({k: v.cpu() for k, v in model.state_dict().items()}, buffer)
+    torch.save(cpu_state(model), buffer)
     return hashlib.sha256(buffer.getvalue()).hexdigest()
 
 
@@ -138,9 +139,6 @@ class Trainer:
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=torch.bfloat16)
 
-    def _score(self, disc, candidate, degraded):
-        return disc(candidate, degraded if self.discriminator.conditional else None)
-
     def discriminator_step(self, x, y) -> float:
         kind = self.disc_spec["name"]
         self.discriminator.requires_grad_(True)
@@ -148,11 +146,10 @@ class Trainer:
             fake = self.g(x)
         fake = fake.float()
         with self.autocast():
-            loss = losses.discriminator_loss(kind, self._score(self.d, y, x),
-                                             self._score(self.d, fake, x)).float()
+            loss = losses.discriminator_loss(kind, self.d(y, x), self.d(fake, x)).float()
         if kind == "wgan_gp":  # penalty in fp32: it differentiates twice
             loss = loss + self.disc_spec.get("gp_weight", 10.0) * losses.gradient_penalty(
-                self.discriminator, y, fake, x if self.discriminator.conditional else None)
+                self.discriminator, y, fake, x)
         self._check(loss, "discriminator")
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
@@ -169,7 +166,7 @@ class Trainer:
                                                  self.autoencoder)
             if self.adversarial_on and self.weights.get("adversarial"):
                 terms["adversarial"] = losses.generator_adversarial(
-                    self.disc_spec["name"], self._score(self.discriminator, y_hat, x))
+                    self.disc_spec["name"], self.discriminator(y_hat, x))
         loss = sum(self.weights[name] * value.float() for name, value in terms.items())
         self._check(loss, "generator")
         self.opt_g.zero_grad(set_to_none=True)
@@ -257,17 +254,19 @@ def train(train_shards, valid_shards, out_checkpoint, out_metrics, experiment: s
                              "code": code_version("train"),
                              "train": [str(p) for p in train_shards]})
     resume = load_resume(last_path, fingerprint)
-    rows, best, drawn, first = [], math.inf, 0, 1
+    rows, best, best_checkpoint, drawn, first = [], math.inf, None, 0, 1
     if resume:
         trainer.load_state(resume["trainer"])
-        rows, best, drawn, first = (resume["rows"], resume["best"], resume["drawn"],
-                                    resume["step"] + 1)
+        rows, best, best_checkpoint, drawn, first = (
+            resume["rows"], resume["best"], resume["best_checkpoint"], resume["drawn"],
+            resume["step"] + 1)
         log.info("resuming %s from %s at step %d", experiment, last_path, resume["step"])
-        if not Path(out_checkpoint).exists() and resume.get("best_checkpoint"):
-            atomic_save(resume["best_checkpoint"], out_checkpoint)
+        if not Path(out_checkpoint).exists() and best_checkpoint:
+            atomic_save(best_checkpoint, out_checkpoint)
     writer = tensorboard_writer(Path(out_checkpoint).parent / "tensorboard") if main else None
     batches = endless(loader, sampler, drawn)
     critic_steps = spec.get("discriminator", {}).get("critic_steps", 1)
+    identity = spec.get("identity", False)  # an autoencoder: target -> target
     every = spec.get("checkpoint_every", spec["validate_every"])
     progress = tqdm(range(first, steps + 1), desc=f"train {experiment}", mininterval=5,
                     disable=not main, initial=first - 1, total=steps)
@@ -280,22 +279,24 @@ def train(train_shards, valid_shards, out_checkpoint, out_metrics, experiment: s
                 x, y = (t.to(trainer.device, non_blocking=True) for t in next(batches)[:2])
                 drawn += 1
                 trainer.last_d_loss = row["d_loss"] = trainer.discriminator_step(
-                    y if spec.get("identity") else x, y)
+                    y if identity else x, y)
             trainer.update_schedule(step)
         x, y = (t.to(trainer.device, non_blocking=True) for t in next(batches)[:2])
         drawn += 1
-        row.update(trainer.generator_step(y if spec.get("identity") else x, y))
+        row.update(trainer.generator_step(y if identity else x, y))
         row["lr"] = trainer.opt_g.param_groups[0]["lr"]
-        progress.set_postfix(loss=f"{row['train_loss']:.2e}")
+        # refresh=False: the bar redraws at most every mininterval, not every step.
+        progress.set_postfix(loss=f"{row['train_loss']:.2e}", refresh=False)
         if step % spec["validate_every"] == 0 or step == steps:
-            row.update(trainer.validate(valid_y if spec.get("identity") else valid_x, valid_y,
+            row.update(trainer.validate(valid_y if identity else valid_x, valid_y,
                                         batch_size))
             if trainer.scheduler:
                 trainer.scheduler.step(row["valid_loss"])
             if main and row["valid_lsd"] < best:
                 best = row["valid_lsd"]
-                save_checkpoint(out_checkpoint, trainer.generator, spec, attrs, step, experiment,
-                                trainer.discriminator, {k: row[k] for k in row if "valid" in k})
+                best_checkpoint = save_checkpoint(
+                    out_checkpoint, trainer.generator, spec, attrs, step, experiment,
+                    trainer.discriminator, {k: row[k] for k in row if "valid" in k})
         rows.append(row)
         if writer:
             for key, value in row.items():
@@ -304,8 +305,7 @@ def train(train_shards, valid_shards, out_checkpoint, out_metrics, experiment: s
         if main and (step % every == 0 or step == steps):
             atomic_save({"fingerprint": fingerprint, "step": step, "drawn": drawn, "rows": rows,
                          "best": best, "trainer": trainer.state(),
-                         "best_checkpoint": torch.load(out_checkpoint, weights_only=True)
-                         if Path(out_checkpoint).exists() else None}, last_path)
+                         "best_checkpoint": best_checkpoint}, last_path)
             write_metrics(out_metrics, rows)
     if writer:
         writer.close()
@@ -327,10 +327,10 @@ def train(train_shards, valid_shards, out_checkpoint, out_metrics, experiment: s
 
 def shape(checkpoint_path, spec: dict, batches, device) -> None:
     """Discriminator shaping of the best checkpoint (``collab.shaping_iters``), once."""
-    checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
+    generator, checkpoint = load_generator(checkpoint_path)
     if checkpoint.get("shaped"):
         return
-    generator = load_generator(checkpoint_path)[0].to(device)
+    generator = generator.to(device)
     discriminator = load_discriminator(checkpoint_path, checkpoint).to(device)
     collab, disc = spec["collab"], spec["discriminator"]
     sampler = CollaborativeSampler(generator, discriminator, collab["layer"],
@@ -340,9 +340,7 @@ def shape(checkpoint_path, spec: dict, batches, device) -> None:
                                   device)
     log.info("shaped the discriminator for %d iterations: loss %.4g -> %.4g", len(history),
              history[0], history[-1])
-    checkpoint.update(discriminator_state={k: v.cpu() for k, v in
-                                           discriminator.state_dict().items()},
-                      shaped=len(history))
+    checkpoint.update(discriminator_state=cpu_state(discriminator), shaped=len(history))
     atomic_save(checkpoint, checkpoint_path)
 
 

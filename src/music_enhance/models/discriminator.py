@@ -2,7 +2,7 @@
 
   bce          strided convolutions with batch norm and LeakyReLU 0.2, averaged over
                time, one logit; the sigmoid lives in the loss (``BCEWithLogits``)
-               for numerical stability, ``probability`` applies it
+               for numerical stability
   conditional  the same, seeing the degraded input and the candidate stacked on
                channels, so it judges the pair and not the candidate alone
   wgan_gp      a critic: layer norm instead of batch norm (the gradient penalty is
@@ -38,12 +38,10 @@ class Discriminator(nn.Module):
         self.head = nn.Linear(in_ch, 1)
 
     def forward(self, candidate, degraded=None):
-        """Score (B,) of candidates (B, 1, L); conditional ones also need the input."""
+        """Score (B,) of candidates (B, 1, L). Only a conditional discriminator looks at
+        the degraded input; the others ignore it, so callers can always pass it."""
         if self.conditional:
             if degraded is None:
                 raise ValueError("a conditional discriminator needs the degraded input")
             candidate = torch.cat([degraded, candidate], dim=1)
         return self.head(self.features(candidate).mean(dim=-1)).squeeze(-1)
-
-    def probability(self, candidate, degraded=None):
-        return torch.sigmoid(self(candidate, degraded))

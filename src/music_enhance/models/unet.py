@@ -81,13 +81,23 @@ class UNet(nn.Module):
             skips.append(h)
         return self.bottleneck(h), skips
 
+    def _stack(self, u, skips, i: int):
+        """Up block ``i``'s output with its skip stacked on (when the net has skips)."""
+        return torch.cat([u, skips[-1 - i]], dim=1) if self.skips else u
+
+    def up_input(self, h, skips, layer: int):
+        """The input of up-sampling block ``layer``, from the bottleneck activations."""
+        for i in range(layer):
+            h = self._stack(self.up[i](h), skips, i)
+        return h
+
     def decode(self, h, skips, x, start: int = 0, replace=None):
         """Up-sampling blocks ``start``, ``start + 1``, ... from ``h`` to the output.
         ``replace``, if given, stands in for the output of up-sampling block ``start``
         (collaborative sampling steps it); skips keep their values either way."""
         for i in range(start, len(self.up)):
             u = replace if (replace is not None and i == start) else self.up[i](h)
-            h = torch.cat([u, skips[-1 - i]], dim=1) if self.skips else u
+            h = self._stack(u, skips, i)
         out = self.final(h)
         return out + x if self.input_skip else out
 
