@@ -9,7 +9,7 @@ import torch
 import torch.distributed as dist
 
 from music_enhance.audio import read_mono, write_audio
-from music_enhance.loader import ShardWindows, window_loader
+from music_enhance.loader import ShardWindows, WindowBatches, WindowLoader, window_loader
 from music_enhance.shard import (
     plan_shards,
     predicted_windows,
@@ -99,6 +99,23 @@ def test_two_workers_see_disjoint_windows_covering_the_split(shards):
     assert sorted(seen) == list(range(len(windows)))
     again = torch.cat([index for _, _, index in loader]).tolist()
     assert again == seen  # same seed and epoch: same order
+
+
+def test_worker_batches_stay_intact_while_held_and_ring_slots_come_back(shards):
+    _, paths = shards
+    windows = ShardWindows(paths)
+    loader = WindowLoader(windows, WindowBatches(len(windows), 1, seed=2), workers=2, group=1)
+    kept = list(loader)  # all held: once the ring's slots are lent, the queue carries the rest
+    assert len(kept) == len(windows) == 20
+    assert loader.ring.fallbacks == len(kept) - loader.ring.slots
+    for x, y, index in kept:
+        expected = windows.__getitems__(index.tolist())
+        assert all(torch.equal(a, b) for a, b in zip((x, y, index), expected, strict=True))
+    del kept, x, y, index, expected  # frees every slot
+    for x, y, index in loader:  # one batch at a time: slots are reused, never a fallback
+        expected = windows.__getitems__(index.tolist())
+        assert torch.equal(x, expected[0]) and torch.equal(y, expected[1])
+    assert loader.ring.fallbacks == len(windows) - loader.ring.slots
 
 
 def _rank_windows(rank, paths, out_dir, port):

@@ -5,13 +5,16 @@ the files lazily in the process that reads them, so DataLoader workers (forked
 after the dataset was built) each get handles of their own. Uncompressed shards
 store windows contiguously: those are memory-mapped and a batch is one numpy
 gather (h5py costs ~60 us per row read); compressed shards are read row by row
-through h5py. ``WindowBatches`` shuffles
-all windows of all shards with a seed and the epoch, gives DDP rank r of R the
-batches r, r+R, ..., and the DataLoader hands each batch to one worker, so
-ranks and workers see disjoint windows whose union is the split.
+through h5py. ``WindowBatches`` shuffles all windows of all shards with a seed and
+the epoch, gives DDP rank r of R the batches r, r+R, ..., and the DataLoader hands
+each batch to one worker, so ranks and workers see disjoint windows whose union is
+the split. ``WindowLoader`` has the workers write batches into shared memory that
+the consumer reads without a copy (``_Ring``).
 """
 
+import collections
 import os
+import weakref
 
 import h5py
 import numpy as np
@@ -74,7 +77,9 @@ class ShardWindows(torch.utils.data.Dataset):
             dataset = h5[name]
             block = np.stack([dataset[row] for row in rows]) if len(rows) else out[:0]
         elif source.dtype == np.float32:
-            np.take(source, rows, axis=0, out=out)
+            # mode="clip" (rows are checked in read): with the default "raise",
+            # numpy gathers into a temporary and copies it, at half the speed.
+            np.take(source, rows, axis=0, out=out, mode="clip")
             return
         else:
             block = source[rows]
@@ -153,18 +158,60 @@ class WindowBatches(torch.utils.data.Sampler):
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
 
+class _Ring:
+    """Batch buffers in shared memory, made before the workers start (so every worker
+    maps them) and lent to the consumer without a copy.
+
+    A slot holds ``group`` batches. The tensors handed out for a slot are views of one
+    numpy array whose death (the last view of any of its batches freed) puts the slot
+    back on the free list, so a worker never overwrites a batch the consumer still
+    holds; with no slot free, a request falls back to passing tensors through the
+    queue (slower, never wrong).
+    """
+
+    def __init__(self, slots: int, group: int, batch_size: int, window: int):
+        self.data = torch.empty(slots, group, 2, batch_size, window).share_memory_()
+        self.slots = slots
+        self.free, self.lent = collections.deque(range(slots)), set()
+        self.fallbacks = 0
+
+    def reset(self) -> None:
+        """All slots not lent are free (a new pass: no request is in flight)."""
+        self.free = collections.deque(s for s in range(self.slots) if s not in self.lent)
+
+    def take(self) -> int | None:
+        if self.free:
+            return self.free.popleft()
+        self.fallbacks += 1
+        return None
+
+    def lend(self, slot: int) -> torch.Tensor:
+        """The slot as a tensor whose views keep the slot from reuse while alive."""
+        owner = self.data[slot].numpy().view()
+        self.lent.add(slot)
+        weakref.finalize(owner, self._give_back, slot)
+        return torch.from_numpy(owner)
+
+    def _give_back(self, slot: int) -> None:
+        self.lent.discard(slot)
+        self.free.append(slot)
+
+
 class _RingWriter(torch.utils.data.Dataset):
     """Worker side of ``WindowLoader``: reads a group of batches straight into a
-    slot of a shared-memory ring and returns only [(count, indices), ...]."""
+    slot of the ring and returns only [(count, indices), ...]; with no slot
+    (``None``), returns the batches themselves."""
 
-    def __init__(self, windows: ShardWindows, ring: torch.Tensor):
-        self.windows, self.ring = windows, ring
+    def __init__(self, windows: ShardWindows, ring: _Ring):
+        self.windows, self.ring = windows, ring.data
 
     def __len__(self):
         return len(self.windows)
 
     def __getitems__(self, request):
         slot, batches = request
+        if slot is None:
+            return None, [self.windows.__getitems__(indices) for indices in batches]
         done = []
         for buffers, indices in zip(self.ring[slot], batches, strict=False):
             inputs, targets = buffers.numpy()
@@ -174,17 +221,19 @@ class _RingWriter(torch.utils.data.Dataset):
 
 
 class _Slotted(torch.utils.data.Sampler):
-    """Groups a sampler's batches ``group`` at a time, each group tagged with the ring
-    slot it goes to (round robin)."""
+    """Groups a sampler's batches ``group`` at a time, each group tagged with a free
+    slot of the ring (or ``None``)."""
 
-    def __init__(self, sampler: WindowBatches, slots: int, group: int):
-        self.sampler, self.slots, self.group, self.count = sampler, slots, group, 0
+    def __init__(self, sampler: WindowBatches, ring: _Ring, group: int):
+        self.sampler, self.ring, self.group = sampler, ring, group
 
     def __iter__(self):
+        # Runs lazily: the DataLoader asks for the first group once the previous
+        # pass's requests are drained, so no slot is still being written.
+        self.ring.reset()
         batches = iter(self.sampler)
         while chunk := [b for _, b in zip(range(self.group), batches, strict=False)]:
-            yield self.count % self.slots, chunk
-            self.count += 1
+            yield self.ring.take(), chunk
 
     def __len__(self):
         return -(-len(self.sampler) // self.group)
@@ -198,11 +247,11 @@ class WindowLoader:
     """Batches (input, target, index) of a ``ShardWindows`` in ``WindowBatches`` order.
 
     With workers, each worker reads ``group`` batches per request into a slot of a
-    ring of batch buffers in shared memory (made once, before the workers start)
-    and sends back only indices: passing each 2 MB batch as a tensor through
-    torch's queues costs about 2 ms here, and grouping spreads the per-request
-    cost of the queues (bench/loader.py). The ring has more slots than requests in
-    flight, so a slot is copied out before a worker writes it again.
+    ring of batch buffers in shared memory and sends back only indices: passing
+    each 2 MB batch as a tensor through torch's queues costs about 2 ms here, and
+    grouping spreads the per-request cost of the queues (bench/loader.py). The
+    batches handed out are views of the ring (no copy; pinned copies on CUDA); a
+    slot is reused only once all its batches have been freed (``_Ring``).
     """
 
     def __init__(self, windows: ShardWindows, sampler: WindowBatches, workers: int = 0,
@@ -211,29 +260,36 @@ class WindowLoader:
         self.pin = torch.cuda.is_available()
         self.loader = None
         if workers > 0:
-            slots = workers * prefetch + 2
-            self.ring = torch.empty(slots, group, 2, sampler.batch_size, windows.window)
+            # In flight: workers * prefetch slots; the consumer holds the slot it
+            # is reading and, while asking for the next, the previous one.
+            self.ring = _Ring(workers * prefetch + 2, group, sampler.batch_size,
+                              windows.window)
             self.loader = torch.utils.data.DataLoader(
-                _RingWriter(windows, self.ring.share_memory_()), num_workers=workers,
-                batch_sampler=_Slotted(sampler, slots, group), collate_fn=_first,
+                _RingWriter(windows, self.ring), num_workers=workers,
+                batch_sampler=_Slotted(sampler, self.ring, group), collate_fn=_first,
                 prefetch_factor=prefetch, persistent_workers=True)
 
     def __len__(self):
         return len(self.sampler)
 
-    def _out(self, data: torch.Tensor) -> torch.Tensor:
-        return data.pin_memory() if self.pin else data.clone()
+    def _out(self, x, y, index):
+        return (x.pin_memory(), y.pin_memory(), index) if self.pin else (x, y, index)
 
     def __iter__(self):
         if self.loader is None:
             for batch in self.sampler:
-                x, y, index = self.windows.__getitems__(batch)
-                yield (x.pin_memory(), y.pin_memory(), index) if self.pin else (x, y, index)
+                yield self._out(*self.windows.__getitems__(batch))
             return
         for slot, done in self.loader:
-            for buffers, (count, index) in zip(self.ring[slot], done, strict=False):
-                x, y = buffers[:, :count].unsqueeze(2)
-                yield self._out(x), self._out(y), torch.from_numpy(index)
+            if slot is None:
+                for batch in done:
+                    yield self._out(*batch)
+                continue
+            buffers = self.ring.lend(slot)
+            for position, (count, index) in enumerate(done):
+                x, y = buffers[position, :, :count].unsqueeze(2)
+                yield self._out(x, y, torch.from_numpy(index))
+            del buffers  # the slot goes back once the consumer drops these batches
 
 
 def window_loader(dataset, batch_size: int, seed: int, workers: int = 0, **sampler_args):
