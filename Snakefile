@@ -1,15 +1,24 @@
 # The music-enhancement pipeline: see README.md and ../shared/DESIGN.md.
-from snakemake.utils import min_version, validate
+from pathlib import Path
 
-from music_enhance.config import normalise_config
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import min_version
+
+from music_enhance.config import check_yaml_files, normalise_config, validate_config
 
 min_version("9.0")
 
 
-configfile: "config.yaml"
+# The working directory's config.yaml, else the repository's: a partial
+# `--configfile my.yaml` is merged over it from any working directory (-d).
+configfile: "config.yaml" if Path("config.yaml").is_file() else f"{workflow.basedir}/config.yaml"
 
 
-validate(config, "workflow/schemas/config.schema.yaml")
+try:
+    check_yaml_files(workflow.configfiles)
+    validate_config(config, f"{workflow.basedir}/workflow/schemas/config.schema.yaml")
+except ValueError as err:
+    raise WorkflowError(str(err)) from None
 # Canonical numbers everywhere (11025.0 -> 11025): params compare as strings, and a
 # float/int flip-flop between edits must not rerun anything.
 normalise_config(config)

@@ -4,6 +4,10 @@ import numpy as np
 import pandas as pd
 
 from music_enhance.demo import COLUMNS, CORPUS_NAME
+from music_enhance.download import source_fingerprint
+from music_enhance.manifest import BAD_COLUMNS, write_checked
+
+MAESTRO = {"url": "http://127.0.0.1:9/unused.zip", "sha256": None, "path": None}
 
 
 def write_full_size_corpus(corpus_dir, pieces: int = 1276) -> None:
@@ -23,15 +27,14 @@ def write_full_size_corpus(corpus_dir, pieces: int = 1276) -> None:
     root = corpus_dir / CORPUS_NAME
     root.mkdir(parents=True)
     table.to_csv(root / f"{CORPUS_NAME}.csv", index=False)
-    pd.DataFrame(columns=["midi_filename", "reason"]).to_csv(corpus_dir / "bad_midi.csv",
-                                                              index=False)
+    # The download stage's record, as if the corpus came from MAESTRO's URL.
+    write_checked(corpus_dir.parent / "corpus.json", source_fingerprint(MAESTRO),
+                  pd.DataFrame(columns=BAD_COLUMNS))
 
 
 def full_size_config(config: dict) -> dict:
     """3 instruments, 2 tasks, 2 experiments on the MAESTRO source."""
-    config.update(source="maestro",
-                  maestro={"url": "http://127.0.0.1:9/unused.zip", "sha256": None,
-                           "path": None})
+    config.update(source="maestro", maestro=dict(MAESTRO))
     config["instruments"] = {"piano": {"program": "acoustic_grand_piano"},
                              "epiano": {"program": "electric_piano_1"},
                              "violin": {"program": "violin"}}

@@ -6,7 +6,13 @@ import pretty_midi
 import pytest
 
 from music_enhance.demo import COLUMNS, CORPUS_NAME, demo_metadata, write_demo_corpus
-from music_enhance.manifest import build_manifest, read_metadata, write_manifest
+from music_enhance.manifest import (
+    BAD_COLUMNS,
+    build_manifest,
+    read_metadata,
+    write_checked,
+    write_manifest,
+)
 
 
 def digest_tree(root):
@@ -47,7 +53,9 @@ def test_demo_corpus_is_reproducible_and_seeded(tmp_path):
 def test_manifest_written_equals_the_planned_one(tmp_path):
     write_demo_corpus(tmp_path, pieces=6, min_duration=5, max_duration=9, seed=3)
     filters = {"splits": ["train", "validation", "test"], "max_pieces_per_split": 2}
-    written = write_manifest(tmp_path, filters, tmp_path / "manifest.csv")
+    write_checked(tmp_path / "corpus.json", "demo", pd.DataFrame(columns=BAD_COLUMNS))
+    written = write_manifest(tmp_path, tmp_path / "corpus.json", filters,
+                             tmp_path / "manifest.csv")
     planned, skipped = build_manifest(demo_metadata(6, 5, 9, seed=3), tmp_path, filters)
     assert skipped.empty
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "manifest.csv"), planned)

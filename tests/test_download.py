@@ -72,10 +72,12 @@ def test_interrupted_download_resumes_with_a_range_request(tmp_path):
 
 @needs_mini
 def test_local_path_needs_no_network(tmp_path):
-    bad = download_maestro(tmp_path / "corpus", url="http://127.0.0.1:9/nothing.zip",
-                           sha256=mini_sha256(), path=str(MINI / ARCHIVE))
+    bad = download_maestro(tmp_path / "corpus", tmp_path / "corpus.json",
+                           {"url": "http://127.0.0.1:9/nothing.zip", "sha256": mini_sha256(),
+                            "path": str(MINI / ARCHIVE)})
     assert bad.empty
-    table = write_manifest(tmp_path / "corpus", {}, tmp_path / "manifest.csv")
+    table = write_manifest(tmp_path / "corpus", tmp_path / "corpus.json", {},
+                           tmp_path / "manifest.csv")
     assert len(table) == 24
     assert not (tmp_path / "results").exists()
 
@@ -128,12 +130,16 @@ def test_bad_midi_fails_or_is_skipped_and_listed(tmp_path):
     victim = sorted(n for n in entries if n.endswith(".midi"))[0]
     entries[victim] = entries[victim][:40]  # truncated
     (tmp_path / "bad.zip").write_bytes(zip_with(entries))
-    bad = download_maestro(tmp_path / "corpus", url="", path=str(tmp_path / "bad.zip"))
+    checked = tmp_path / "corpus.json"
+    bad = download_maestro(tmp_path / "corpus", checked,
+                           {"url": "", "path": str(tmp_path / "bad.zip")})
     assert list(bad["midi_filename"]) == [victim.split("/", 1)[1]]
-    with pytest.raises(ValueError, match=f"{Path(victim).name}: not a readable MIDI file"):
-        write_manifest(tmp_path / "corpus", {}, tmp_path / "m.csv")
-    table = write_manifest(tmp_path / "corpus", {}, tmp_path / "m.csv", tmp_path / "s.csv",
-                           on_bad_midi="skip")
+    # The error names the entry of the user's archive, not the extracted copy.
+    with pytest.raises(ValueError, match=re.escape(f"{tmp_path / 'bad.zip'} (entry {victim}): "
+                                                   f"not a readable MIDI file")):
+        write_manifest(tmp_path / "corpus", checked, {}, tmp_path / "m.csv")
+    table = write_manifest(tmp_path / "corpus", checked, {}, tmp_path / "m.csv",
+                           tmp_path / "s.csv", on_bad_midi="skip")
     skipped = pd.read_csv(tmp_path / "s.csv")
     assert len(table) == 23 and len(skipped) == 1
     assert "not a readable MIDI file" in skipped["reason"][0]
@@ -149,3 +155,19 @@ def test_optional_audio_archive_is_fetched_verified_and_extracted(tmp_path):
                              cache_dir=tmp_path / "cache")
     assert (out / "maestro-v3.0.0" / "maestro-v3.0.0.csv").is_file()
     assert sha256_of(tmp_path / "cache" / ARCHIVE) == mini_sha256()
+
+
+@needs_mini
+def test_corrupt_archive_without_checksum_is_a_clear_error_leaving_nothing(tmp_path, caplog):
+    data = bytearray((MINI / ARCHIVE).read_bytes())
+    data[len(data) // 2:len(data) // 2 + 64] = bytes(64)  # inside a member's data
+    (tmp_path / ARCHIVE).write_bytes(bytes(data))
+    out = tmp_path / "results" / "corpus"
+    with caplog.at_level("INFO", logger="music_enhance.download"):
+        with pytest.raises(ValueError, match=f"{ARCHIVE}: corrupt archive .*nothing was "
+                                             f"extracted. Set maestro.sha256"):
+            download_maestro(out, tmp_path / "results/corpus.json",
+                             {"url": "", "sha256": None, "path": str(tmp_path / ARCHIVE)})
+    assert sorted(p.name for p in (tmp_path / "results").iterdir()) == []
+    # Without a configured checksum the archive's own is logged, to pin it.
+    assert sha256_of(tmp_path / ARCHIVE) in caplog.text

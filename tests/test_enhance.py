@@ -77,7 +77,28 @@ def test_wrong_files_are_clear_errors(tmp_path, identity_checkpoint):
     (tmp_path / "x.flac").write_bytes(b"nope")
     with pytest.raises(ValueError, match="x.flac: cannot read audio"):
         enhance(tmp_path / "x.flac", tmp_path / "o.flac", identity_checkpoint)
+    write_audio(tmp_path / "ok.flac", np.zeros(100, np.float32), 16000)
     with pytest.raises(ValueError, match="missing.pt: not a readable checkpoint"):
-        enhance(tmp_path / "x.flac", tmp_path / "o.flac", tmp_path / "missing.pt")
+        enhance(tmp_path / "ok.flac", tmp_path / "o.flac", tmp_path / "missing.pt")
     with pytest.raises(ValueError, match="enhance.merge: unknown merge 'blend'"):
         merge_windows(Identity(), np.zeros(10, np.float32), 256, merge="blend")
+
+
+def test_empty_or_non_finite_input_is_an_error_leaving_nothing(tmp_path, identity_checkpoint):
+    sf.write(tmp_path / "empty.wav", np.zeros((0, 1), np.float32), 16000, subtype="FLOAT")
+    with pytest.raises(ValueError, match=r"empty.wav: audio is empty \(0 samples\)"):
+        enhance(tmp_path / "empty.wav", tmp_path / "o.flac", identity_checkpoint)
+    audio = np.zeros((16000, 2), np.float32)
+    audio[12000, 1] = np.nan
+    audio[13000, 0] = np.inf
+    sf.write(tmp_path / "nan.wav", audio, 16000, subtype="FLOAT")
+    with pytest.raises(ValueError, match=r"nan.wav: non-finite sample \(nan\) at 0.750000 s "
+                                         r"\(sample 12000, channel 1\)"):
+        enhance(tmp_path / "nan.wav", tmp_path / "o.flac", identity_checkpoint)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.wav", "g.pt", "nan.wav"]
+
+
+def test_a_failed_write_leaves_no_part_file(tmp_path):
+    with pytest.raises(AssertionError):  # what soundfile raises for NaN in FLAC
+        write_audio(tmp_path / "o.flac", np.full(100, np.nan, np.float32), 16000)
+    assert list(tmp_path.iterdir()) == []

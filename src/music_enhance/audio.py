@@ -12,12 +12,26 @@ import sox
 logging.getLogger("sox").setLevel(logging.ERROR)  # pysox warns on every array run
 
 
-def read_mono(path) -> tuple[np.ndarray, int]:
-    """Read an audio file as mono float32; multichannel files are averaged."""
+def read_audio(path) -> tuple[np.ndarray, int]:
+    """Read an audio file as float32 (samples, channels); an empty file or one with
+    NaN or infinite samples is an error naming the file and the first bad time."""
     try:
         data, rate = sf.read(str(path), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError) as err:
         raise ValueError(f"{path}: cannot read audio ({err})") from err
+    if not data.size:
+        raise ValueError(f"{path}: audio is empty (0 samples)")
+    finite = np.isfinite(data)
+    if not finite.all():
+        sample, channel = np.argwhere(~finite)[0]
+        raise ValueError(f"{path}: non-finite sample ({data[sample, channel]}) at "
+                         f"{sample / rate:.6f} s (sample {sample}, channel {channel})")
+    return data, rate
+
+
+def read_mono(path) -> tuple[np.ndarray, int]:
+    """Read an audio file as mono float32; multichannel files are averaged."""
+    data, rate = read_audio(path)
     return data.mean(axis=1), rate
 
 
@@ -42,8 +56,12 @@ def write_audio(path, audio: np.ndarray, rate: int, subtype: str = "PCM_24") -> 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.part")
     audio_format = "WAV" if path.suffix.lower() == ".wav" else "FLAC"
-    sf.write(str(tmp), np.asarray(audio, dtype=np.float32), rate, subtype=subtype,
-             format=audio_format)
+    try:
+        sf.write(str(tmp), np.asarray(audio, dtype=np.float32), rate, subtype=subtype,
+                 format=audio_format)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     os.replace(tmp, path)
 
 

@@ -19,17 +19,20 @@ def json_arg(text: str):
 
 
 def cmd_demo(args):
+    import pandas as pd
+
     from .demo import write_demo_corpus
+    from .manifest import BAD_COLUMNS, write_checked
     table = write_demo_corpus(args.out_dir, args.pieces, args.min_duration, args.max_duration,
                               args.seed)
+    # The maestro source's contract: the record of unreadable MIDI (none here).
+    write_checked(args.checked, "demo", pd.DataFrame(columns=BAD_COLUMNS))
     log.info("wrote %d demo pieces under %s", len(table), args.out_dir)
 
 
 def cmd_download(args):
     from .download import download_maestro
-    spec = args.maestro
-    bad = download_maestro(args.out_dir, spec.get("url"), spec.get("sha256"), spec.get("path"),
-                           args.cache_dir)
+    bad = download_maestro(args.out_dir, args.checked, args.maestro, args.cache_dir)
     log.info("corpus ready in %s; %d unreadable MIDI files", args.out_dir, len(bad))
 
 
@@ -41,8 +44,8 @@ def cmd_download_audio(args):
 
 def cmd_manifest(args):
     from .manifest import write_manifest
-    table = write_manifest(args.corpus_dir, args.filters, args.out_csv, args.skipped,
-                           args.on_bad_midi)
+    table = write_manifest(args.corpus_dir, args.checked, args.filters, args.out_csv,
+                           args.skipped, args.on_bad_midi)
     log.info("manifest: %s", table["split"].value_counts().to_dict())
 
 
@@ -142,6 +145,7 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("demo", help="write the synthetic MIDI corpus (source: demo)")
     s.add_argument("out_dir")
+    s.add_argument("checked", help="JSON record of the corpus (no unreadable MIDI)")
     s.add_argument("--pieces", type=int, default=12)
     s.add_argument("--min-duration", type=float, default=20.0)
     s.add_argument("--max-duration", type=float, default=40.0)
@@ -150,6 +154,7 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("download", help="fetch, verify and extract MAESTRO (source: maestro)")
     s.add_argument("out_dir")
+    s.add_argument("checked", help="JSON record of the source and its unreadable MIDI files")
     s.add_argument("--maestro", type=json_arg, required=True,
                    help='JSON: {"url", "sha256"?, "path"?}')
     s.add_argument("--cache-dir", default="results/download",
@@ -165,6 +170,7 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("manifest", help="table of the pieces used")
     s.add_argument("corpus_dir")
+    s.add_argument("checked", help="the download stage's record of the corpus")
     s.add_argument("out_csv")
     s.add_argument("--filters", type=json_arg, default={}, help="JSON manifest filters")
     s.add_argument("--skipped", help="CSV of the selected pieces left out as bad MIDI")

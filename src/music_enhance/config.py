@@ -10,12 +10,15 @@ import hashlib
 import json
 from pathlib import Path
 
+import jsonschema
+import yaml
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 # Modules whose source a stage's output depends on. Their hash is a rule param,
 # so editing a stage's code reruns that stage (and what follows) but nothing else.
 STAGE_MODULES = {
-    "download": ["demo.py", "download.py"],
+    "download": ["demo.py", "download.py", "manifest.py", "render.py"],
     "manifest": ["manifest.py"],
     "render": ["render.py", "audio.py"],
     "degrade": ["degrade.py", "audio.py"],
@@ -65,3 +68,41 @@ def derive_seed(*parts) -> int:
     """A 63-bit seed from the global seed and names (chain, piece, ...)."""
     text = "/".join(str(p) for p in parts)
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") >> 1
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses a key written twice in one mapping (PyYAML and
+    Snakemake keep the last one without a word)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise ValueError(f"{key_node.start_mark.name}: key {key!r} is defined twice "
+                                 f"(lines {seen[key]} and {line})")
+            seen[key] = line
+        return super().construct_mapping(node, deep)
+
+
+def check_yaml_files(paths) -> None:
+    """Refuse duplicate keys in config files, naming the key and both lines."""
+    for path in paths:
+        with open(path) as f:
+            yaml.load(f, Loader=_UniqueKeyLoader)
+
+
+def validate_config(config: dict, schema_path) -> None:
+    """Validate against the JSON schema; the error is one line naming the key."""
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(config))
+    if error is None:
+        return
+    key = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+    hint = ""
+    if error.validator == "required" and not error.absolute_path:
+        hint = (" (a --configfile is merged over config.yaml of the working directory, or "
+                "of the repository when there is none)")
+    raise ValueError(f"config: {key}: {error.message}{hint}")

@@ -112,7 +112,4 @@ def write_demo_corpus(out_dir, pieces: int, min_duration: float, max_duration: f
     # MAESTRO's JSON is column-oriented: {column: {row index: value}}.
     columns = {c: {str(i): v for i, v in enumerate(table[c].tolist())} for c in COLUMNS}
     (root / f"{CORPUS_NAME}.json").write_text(json.dumps(columns, indent=1) + "\n")
-    # Same contract as the maestro source: a table of unreadable MIDI (none here).
-    pd.DataFrame(columns=["midi_filename", "reason"]).to_csv(
-        Path(out_dir) / "bad_midi.csv", index=False)
     return table

@@ -8,19 +8,24 @@ replaces the corpus folder only when complete.
 """
 
 import hashlib
+import logging
 import os
 import shutil
 import stat
 import urllib.error
 import urllib.request
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 import pandas as pd
 from tqdm import tqdm
 
 from .demo import CORPUS_NAME
+from .manifest import check_metadata, write_checked
 from .render import load_midi
+
+log = logging.getLogger(__name__)
 
 METADATA = f"{CORPUS_NAME}/{CORPUS_NAME}.csv"
 CHUNK = 1 << 20
@@ -110,37 +115,97 @@ def extract(archive, out_dir, required: str = METADATA) -> Path:
             raise ValueError(f"{archive}: archive has no {required}; not a MAESTRO v3 archive")
         tmp = out_dir.with_name(f".{out_dir.name}.part")
         shutil.rmtree(tmp, ignore_errors=True)
-        zf.extractall(tmp)
+        try:
+            zf.extractall(tmp)
+        except (zipfile.BadZipFile, EOFError, zlib.error, OSError) as err:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise ValueError(f"{archive}: corrupt archive ({err}); nothing was extracted. "
+                             f"Set maestro.sha256 to the archive's published checksum so a "
+                             f"corrupt download is caught and fetched again") from err
     shutil.rmtree(out_dir, ignore_errors=True)
     os.replace(tmp, out_dir)
     return out_dir
 
 
-def check_midi(corpus_dir) -> pd.DataFrame:
+def source_fingerprint(spec: dict) -> str:
+    """What a corpus is made from, cheap enough for every start-up: the URL and
+    checksum, or the local archive's size and mtime, or a digest of the size and
+    mtime of every file in the local folder. A changed source reruns the download
+    (it is a rule param) and makes the corpus on disk stale."""
+    if not spec.get("path"):
+        return f"url {spec['url']} sha256 {(spec.get('sha256') or '').lower()}"
+    path = Path(spec["path"])
+    if path.is_file():
+        status = path.stat()
+        return f"file {path.resolve()} {status.st_size} {status.st_mtime_ns}"
+    if not path.is_dir():
+        raise FileNotFoundError(f"maestro.path: {path} does not exist")
+    digest = hashlib.sha256()
+    for file in sorted((path / CORPUS_NAME).rglob("*")):
+        if file.is_file():
+            status = file.stat()
+            digest.update(f"{file.relative_to(path)}\0{status.st_size}\0"
+                          f"{status.st_mtime_ns}\n".encode())
+    return f"folder {path.resolve()} {digest.hexdigest()}"
+
+
+def source_file(spec: dict, midi_filename: str) -> str:
+    """Where the user finds (and can fix) a corpus file: in their folder, or the
+    archive entry."""
+    entry = f"{CORPUS_NAME}/{midi_filename}"
+    if spec.get("path") and Path(spec["path"]).is_dir():
+        return str(Path(spec["path"]).resolve() / entry)
+    return f"{Path(spec['path']).resolve() if spec.get('path') else spec['url']} (entry {entry})"
+
+
+def source_metadata(spec: dict) -> pd.DataFrame:
+    """The metadata table of a local source (folder or zip) without extracting it."""
+    path = Path(spec["path"])
+    if path.is_dir():
+        csv = path / METADATA
+        if not csv.is_file():
+            raise ValueError(f"maestro.path: {path} has no {METADATA}")
+        return check_metadata(pd.read_csv(csv), csv)
+    try:
+        with zipfile.ZipFile(path) as zf, zf.open(METADATA) as csv:
+            return check_metadata(pd.read_csv(csv), f"{path} ({METADATA})")
+    except KeyError:
+        raise ValueError(f"maestro.path: {path} has no {METADATA}") from None
+    except (zipfile.BadZipFile, OSError) as err:
+        raise ValueError(f"maestro.path: {path} is not a zip archive ({err})") from err
+
+
+def check_midi(corpus_dir, spec: dict) -> pd.DataFrame:
     """Parse every MIDI of the corpus; a table of the unreadable ones and why."""
-    metadata = pd.read_csv(Path(corpus_dir) / METADATA)
+    metadata = check_metadata(pd.read_csv(Path(corpus_dir) / METADATA), METADATA)
     bad = []
     for name in tqdm(metadata["midi_filename"], desc="checking MIDI", mininterval=5):
+        file = Path(corpus_dir) / CORPUS_NAME / name
         try:
-            load_midi(Path(corpus_dir) / CORPUS_NAME / name)
+            load_midi(file)
         except ValueError as err:
-            bad.append({"midi_filename": name, "reason": str(err)})
-    return pd.DataFrame(bad, columns=["midi_filename", "reason"])
+            bad.append({"midi_filename": name, "file": source_file(spec, name),
+                        "reason": str(err).removeprefix(f"{file}: ")})
+    return pd.DataFrame(bad, columns=["midi_filename", "file", "reason"])
 
 
-def download_maestro(out_dir, url: str, sha256: str | None = None, path: str | None = None,
-                     cache_dir="results/download") -> pd.DataFrame:
-    """Fetch (or take the local copy at ``path``), verify, extract and check MIDI."""
+def download_maestro(out_dir, checked, spec: dict, cache_dir="results/download"
+                     ) -> pd.DataFrame:
+    """Fetch (or take the local copy at ``spec["path"]``), verify, extract and check
+    the MIDI; ``checked`` records the source and the unreadable files."""
+    url, sha256, path = spec.get("url"), spec.get("sha256"), spec.get("path")
+    source = source_fingerprint(spec)
     if path:
         archive = Path(path)
-        if not archive.exists():
-            raise FileNotFoundError(f"{archive}: maestro.path does not exist")
         if sha256 and archive.is_file() and sha256_of(archive) != sha256.lower():
             raise ValueError(f"{archive}: checksum mismatch: expected sha256 {sha256}, got "
                              f"{sha256_of(archive)}")
     else:
         name = PurePosixPath(urllib.request.urlparse(url).path).name or "maestro-midi.zip"
         archive = fetch(url, Path(cache_dir) / name, sha256)
+    if archive.is_file() and not sha256:
+        log.info("%s: sha256 %s (set maestro.sha256 to this to pin the archive)", archive,
+                 sha256_of(archive))
     if archive.is_dir():
         if not (archive / METADATA).is_file():
             raise ValueError(f"{archive}: folder has no {METADATA}")
@@ -151,8 +216,8 @@ def download_maestro(out_dir, url: str, sha256: str | None = None, path: str | N
         os.replace(tmp, out_dir)
     else:
         extract(archive, out_dir)
-    bad = check_midi(out_dir)
-    bad.to_csv(Path(out_dir) / "bad_midi.csv", index=False)
+    bad = check_midi(out_dir, spec)
+    write_checked(checked, source, bad)
     return bad
 
 

@@ -17,11 +17,10 @@ and the output buffers grow with the length of the piece.
 import time
 
 import numpy as np
-import soundfile as sf
 import torch
 from tqdm import tqdm
 
-from .audio import resample, write_audio
+from .audio import read_audio, resample, write_audio
 from .checkpoint import load_discriminator, load_generator
 from .collab import CollaborativeSampler
 
@@ -66,6 +65,7 @@ def enhance(in_path, out_path, checkpoint_path, batch_size: int = 16, threads: i
             merge: str = "ola", progress: bool = True, collab: dict | None = None) -> dict:
     """Enhance a file; with ``collab`` ({layer, step_size, eta, max_iters}) the
     checkpoint's discriminator refines each batch (collaborative sampling)."""
+    audio, rate = read_audio(in_path)  # a bad input fails before the model loads
     torch.set_num_threads(max(1, threads))
     model, checkpoint = load_generator(checkpoint_path)
     sampler = None
@@ -74,10 +74,6 @@ def enhance(in_path, out_path, checkpoint_path, batch_size: int = 16, threads: i
                                        collab["layer"], collab["step_size"], collab["eta"],
                                        collab["max_iters"])
         model = sampler
-    try:
-        audio, rate = sf.read(str(in_path), dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError) as err:
-        raise ValueError(f"{in_path}: cannot read audio ({err})") from err
     model_rate = checkpoint["sample_rate"]
     start = time.time()
     channels = []

@@ -1,7 +1,8 @@
 """The manifest stage: one table of the pieces used, read from a MAESTRO-layout CSV."""
 
+import json
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pandas as pd
@@ -24,19 +25,41 @@ def read_metadata(corpus_dir) -> pd.DataFrame:
     csv = Path(corpus_dir) / CORPUS_NAME / f"{CORPUS_NAME}.csv"
     if not csv.is_file():
         raise FileNotFoundError(f"{csv}: MAESTRO metadata CSV not found")
-    table = pd.read_csv(csv)
+    return check_metadata(pd.read_csv(csv), csv)
+
+
+def check_metadata(table: pd.DataFrame, where) -> pd.DataFrame:
+    """The table, if it has MAESTRO's columns and every MIDI name stays inside the
+    corpus (a name from an archive must never reach a file elsewhere)."""
     missing = set(REQUIRED) - set(table.columns)
     if missing:
-        raise ValueError(f"{csv}: missing columns {sorted(missing)}")
+        raise ValueError(f"{where}: missing columns {sorted(missing)}")
+    for name in table["midi_filename"]:
+        path = PurePosixPath(str(name).replace("\\", "/"))
+        if path.is_absolute() or ".." in path.parts or not path.parts or ":" in path.parts[0]:
+            raise ValueError(f"{where}: midi_filename {name!r} is not a relative path inside "
+                             f"the corpus")
     return table
 
 
-def read_bad_midi(corpus_dir) -> pd.DataFrame:
-    """The download stage's table of unreadable MIDI files (midi_filename, reason)."""
-    path = Path(corpus_dir) / "bad_midi.csv"
+# The download stage's record of what the corpus was made from and which of its
+# MIDI files cannot be read: {"source": fingerprint, "bad_midi": [{midi_filename,
+# file (where the user can fix it), reason}]}.
+BAD_COLUMNS = ["midi_filename", "file", "reason"]
+
+
+def write_checked(path, source: str, bad: pd.DataFrame) -> None:
+    records = bad.reindex(columns=BAD_COLUMNS).to_dict("records")
+    Path(path).write_text(json.dumps({"source": source, "bad_midi": records}, indent=1) + "\n")
+
+
+def read_checked(path) -> tuple[str, pd.DataFrame]:
+    """(source fingerprint, table of unreadable MIDI files) of a corpus record."""
+    path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: table of checked MIDI files not found")
-    return pd.read_csv(path, dtype=str)
+        raise FileNotFoundError(f"{path}: record of the checked corpus not found")
+    record = json.loads(path.read_text())
+    return record["source"], pd.DataFrame(record["bad_midi"], columns=BAD_COLUMNS, dtype=str)
 
 
 def build_manifest(metadata: pd.DataFrame, corpus_dir, filters: dict,
@@ -80,15 +103,17 @@ def build_manifest(metadata: pd.DataFrame, corpus_dir, filters: dict,
     table = table.assign(order=table["split"].map(_split_order)).sort_values(["order", "id"])
     skipped = pd.DataFrame(columns=["id", "midi", "reason"])
     if bad_midi is not None and len(bad_midi):
-        reasons = dict(zip(bad_midi["midi_filename"].map(piece_id), bad_midi["reason"],
-                           strict=True))
-        is_bad = table["id"].isin(reasons)
+        bad_midi = bad_midi.set_index(bad_midi["midi_filename"].map(piece_id))
+        is_bad = table["id"].isin(bad_midi.index)
         if is_bad.any() and on_bad_midi == "fail":
-            first = table.loc[is_bad, "id"].iloc[0]
-            raise ValueError(f"{is_bad.sum()} selected MIDI files are unreadable, e.g. "
-                             f"{reasons[first]} (set on_bad_midi: skip to leave them out)")
+            first = bad_midi.loc[table.loc[is_bad, "id"].iloc[0]]
+            raise ValueError(
+                f"{is_bad.sum()} selected MIDI file(s) cannot be read, e.g. "
+                f"{first['file'] or first['midi_filename']}: {first['reason']}. Fix or "
+                f"replace the file and run again (the corpus is checked again whenever its "
+                f"source changes), or set on_bad_midi: skip to leave such pieces out")
         skipped = table.loc[is_bad, ["id", "midi"]].assign(
-            reason=table.loc[is_bad, "id"].map(reasons))
+            reason=table.loc[is_bad, "id"].map(bad_midi["reason"]))
         table = table[~is_bad]
     if filters.get("max_pieces_per_split"):
         table = table.groupby("split", sort=False).head(filters["max_pieces_per_split"])
@@ -103,10 +128,11 @@ def _split_order(split: str) -> int:
     return SPLITS.index(split) if split in SPLITS else len(SPLITS)
 
 
-def write_manifest(corpus_dir, filters: dict, out_csv, skipped_csv=None,
+def write_manifest(corpus_dir, checked, filters: dict, out_csv, skipped_csv=None,
                    on_bad_midi: str = "fail") -> pd.DataFrame:
+    """The manifest of the corpus in ``corpus_dir``; ``checked`` is its record."""
     table, skipped = build_manifest(read_metadata(corpus_dir), corpus_dir, filters,
-                                    read_bad_midi(corpus_dir), on_bad_midi)
+                                    read_checked(checked)[1], on_bad_midi)
     Path(out_csv).parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out_csv, index=False)
     if skipped_csv:

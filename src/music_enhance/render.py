@@ -26,10 +26,43 @@ _write_float.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.
                          ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
 _write_float.restype = ctypes.c_int
 
+# fluid_settings_get_type's answers.
+_SETTING_TYPES = {0: (fluidsynth.fluid_settings_setnum, float),
+                  1: (fluidsynth.fluid_settings_setint, int),
+                  2: (fluidsynth.fluid_settings_setstr, lambda v: str(v).encode())}
+_setting_type = fluidsynth._fl.fluid_settings_get_type
+_setting_type.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+_setting_type.restype = ctypes.c_int
+
+# Renders whose peak stays below this are rejected as near-silent (velocity-1
+# notes, a mistyped gain): -60 dBFS is 40 dB under a quiet piano render here.
+MIN_PEAK_DBFS = -60.0
+
 DRUM_CHANNEL = 9
 # Event order at equal times: controls first, then note-offs, then note-ons, so a
 # repeated note is released before it is struck again and pedal applies to it.
 CONTROL, NOTE_OFF, NOTE_ON, BEND = 0, 1, 2, 3
+
+
+class Synth(fluidsynth.Synth):
+    """pyfluidsynth's synthesizer with strict settings.
+
+    pyfluidsynth picks the setter from the Python type, so a whole-number gain
+    (``10`` once the config is normalised) went to the integer setter, which
+    FluidSynth refuses for its float ``synth.gain``, and the default gain was used
+    without a word. Here every setting is set with the type FluidSynth declares
+    for it, and a refusal is an error naming the setting.
+    """
+
+    def setting(self, opt, val):
+        kind = _setting_type(self.settings, opt.encode())
+        if kind not in _SETTING_TYPES:
+            raise ValueError(f"FluidSynth has no setting {opt!r}")
+        setter, cast = _SETTING_TYPES[kind]
+        if cast is int and val != int(val):
+            raise ValueError(f"FluidSynth setting {opt} takes an integer, got {val!r}")
+        if setter(self.settings, opt.encode(), cast(val)) != fluidsynth.FLUID_OK:
+            raise ValueError(f"FluidSynth refused the setting {opt} = {val!r} (out of range)")
 
 
 def gm_program(instrument: str, program) -> int:
@@ -84,7 +117,7 @@ def render_midi(midi: pretty_midi.PrettyMIDI, program: int, soundfont, rate: int
     in order, while the rest is still being synthesized.
     """
     length = math.ceil((midi.get_end_time() + tail) * rate)
-    synth = fluidsynth.Synth(gain=gain, samplerate=rate, **{
+    synth = Synth(gain=gain, samplerate=rate, **{
         # A dry, deterministic render: the degrade stage adds rooms on purpose.
         "synth.reverb.active": 0, "synth.chorus.active": 0, "synth.cpu-cores": 1,
         # Load only the samples of the presets played, not the whole SoundFont.
@@ -140,7 +173,7 @@ def render_midi(midi: pretty_midi.PrettyMIDI, program: int, soundfont, rate: int
 
 def render(midi_path, out_path, instrument: str, program: int, soundfont, rate: int,
            gain: float = 0.4, tail: float = 1.0, max_clipped: float = 1e-4) -> dict:
-    """Render one piece with one instrument; silent or clipping renders are errors."""
+    """Render one piece with one instrument; near-silent or clipping renders are errors."""
     if not Path(soundfont).is_file():
         raise FileNotFoundError(f"{soundfont}: SoundFont for instrument {instrument!r} not found")
     program = gm_program(instrument, program)
@@ -148,8 +181,11 @@ def render(midi_path, out_path, instrument: str, program: int, soundfont, rate: 
     with StreamingWriter(out_path, rate) as writer:
         audio = render_midi(midi, program, soundfont, rate, gain, tail, writer.write)
         peak = float(np.abs(audio).max())
-        if peak == 0.0:
-            raise ValueError(f"{midi_path}: render with instrument {instrument!r} is silent")
+        peak_dbfs = 20 * math.log10(peak) if peak > 0 else -math.inf
+        if peak_dbfs < MIN_PEAK_DBFS:
+            raise ValueError(f"{midi_path}: render with instrument {instrument!r} is "
+                             f"near-silent (peak {peak_dbfs:.1f} dBFS, below "
+                             f"{MIN_PEAK_DBFS:g} dBFS); check the velocities and render.gain")
         clipped = float(np.mean(np.abs(audio) >= 1.0))
         if clipped > max_clipped:
             raise ValueError(f"{midi_path}: render with instrument {instrument!r} clips "

@@ -3,17 +3,17 @@ import hashlib
 import shlex
 from pathlib import Path
 
-from snakemake.exceptions import WorkflowError
+from snakemake.exceptions import IncompleteCheckpointException, WorkflowError
+from snakemake.io import checkpoint_target
 
 from music_enhance.baselines import task_baselines
 from music_enhance.config import canonical, code_version
 from music_enhance.degrade import chain_cutoff
 from music_enhance.demo import demo_metadata
-from music_enhance.manifest import build_manifest, read_bad_midi, read_metadata
-from music_enhance.shard import plan_shards
-from music_enhance.demo import demo_metadata
-from music_enhance.manifest import build_manifest, read_bad_midi, read_metadata
-from music_enhance.shard import plan_shards
+from music_enhance.download import source_fingerprint, source_metadata
+from music_enhance.manifest import build_manifest, read_checked, read_metadata
+from music_enhance.render import gm_program
+from music_enhance.shard import plan_shards, predicted_windows
 
 
 def check_config():
@@ -30,6 +30,21 @@ def check_config():
         if task["window"] % 2:
             raise WorkflowError(f"config: tasks.{name}.window: must be even, "
                                 f"got {task['window']}")
+        for index, step in enumerate(config["chains"].get(chain) or []):
+            if step["step"] == "resample" and step["low_rate"] >= task["sample_rate"]:
+                raise WorkflowError(f"config: chains.{chain}[{index}].low_rate: "
+                                    f"{step['low_rate']} Hz is not below the sample rate "
+                                    f"{task['sample_rate']} Hz of task {name!r}")
+    for name, spec in config["instruments"].items():
+        try:
+            gm_program(name, spec["program"])
+        except ValueError as err:
+            raise WorkflowError(f"config: {err}") from None
+        key = f"instruments.{name}.soundfont" if "soundfont" in spec else "render.soundfont"
+        soundfont = spec.get("soundfont", config["render"]["soundfont"])
+        if not Path(soundfont).is_file():
+            raise WorkflowError(f"config: {key}: SoundFont {soundfont} does not exist "
+                                f"(instrument {name!r})")
     for name, experiment in config["experiments"].items():
         if experiment["task"] not in config["tasks"]:
             raise WorkflowError(f"config: experiments.{name}.task: unknown task "
@@ -88,20 +103,47 @@ TRAIN_SPLITS = ["train", "validation"]
 
 
 CORPUS = Path("results/corpus")
+# The download stage's record of the source the corpus came from and its
+# unreadable MIDI files: it follows the source, so a fixed file is checked again.
+CORPUS_CHECKED = "results/corpus.json"
+SOURCE = None if config["source"] == "demo" else source_fingerprint(config["maestro"])
+
+
+def corpus_is_current():
+    """Whether results/corpus was made from the configured source as it is now."""
+    try:
+        return read_checked(CORPUS_CHECKED)[0] == SOURCE
+    except FileNotFoundError:
+        return False
+
+
+# The piece list is known at start-up for the demo, for a corpus made from the
+# source as it is, and for a local archive or folder (its metadata is read in
+# place; with on_bad_midi: fail an unreadable selected file stops the manifest
+# job). Only a URL not downloaded yet, or a changed source with on_bad_midi: skip,
+# waits for the download checkpoint.
+PLANNED_AT_START = (config["source"] == "demo" or corpus_is_current()
+                    or (bool(config["maestro"].get("path"))
+                        and config.get("on_bad_midi", "fail") == "fail"))
 
 
 def corpus_metadata():
-    """The source's MAESTRO metadata and its unreadable MIDI files.
-
-    Demo: computed, nothing needs to exist. MAESTRO: read from the extracted
-    archive; before the download, asking the checkpoint defers the planning.
-    """
+    """The corpus's MAESTRO metadata and its unreadable MIDI files (None: not known
+    yet, nothing skipped)."""
     if config["source"] == "demo":
-        metadata = demo_metadata(seed=config["seed"], **config["demo"])
-        return metadata, None
-    if not (CORPUS / "bad_midi.csv").is_file():
-        checkpoints.download.get()
-    return read_metadata(CORPUS), read_bad_midi(CORPUS)
+        return demo_metadata(seed=config["seed"], **config["demo"]), None
+    if corpus_is_current():
+        return read_metadata(CORPUS), read_checked(CORPUS_CHECKED)[1]
+    if PLANNED_AT_START:
+        return source_metadata(config["maestro"]), None
+    # Deferred until the download checkpoint has (re)made the corpus; Snakemake
+    # plans no job behind a checkpoint under --until, so say so instead of nothing.
+    if set(workflow.dag_settings.until) - {"download", "manifest"}:
+        raise WorkflowError("--until: the pieces are known only once the corpus is "
+                            "downloaded (maestro.url, or on_bad_midi: skip): run "
+                            "`snakemake --until manifest` first")
+    raise IncompleteCheckpointException(checkpoints.download.rule,
+                                        checkpoint_target(CORPUS_CHECKED))
 
 
 _planned = {}
@@ -112,8 +154,7 @@ def manifest_table():
 
     Per-piece jobs are then ordinary jobs, not the children of a checkpoint, so
     `snakemake --until STAGE` and `-n` see the whole DAG (Snakemake 9.27 ignores
-    jobs behind a checkpoint under --until); only a MAESTRO corpus that is not
-    downloaded yet goes through the download checkpoint once.
+    jobs behind a checkpoint under --until).
     """
     if "table" not in _planned:
         metadata, bad = corpus_metadata()
@@ -122,9 +163,26 @@ def manifest_table():
                                       config.get("on_bad_midi", "fail"))
         except ValueError as err:
             raise WorkflowError(f"config: {err}") from err
+        check_windows(table)
         _planned["table"] = table
         _planned["midi"] = dict(zip(table["id"], table["midi"], strict=True))
     return _planned["table"]
+
+
+def check_windows(table):
+    """Every task's train and validation pieces must hold at least one window."""
+    tail = config["render"].get("tail", 1.0)
+    for name, task in config["tasks"].items():
+        for split in TRAIN_SPLITS:
+            durations = table.loc[table["split"] == split, "duration"]
+            if len(durations) and not any(
+                    predicted_windows(d, task["sample_rate"], tail, task["window"],
+                                      task["stride"]) for d in durations):
+                raise WorkflowError(
+                    f"config: tasks.{name}.window: {task['window']} samples "
+                    f"({task['window'] / task['sample_rate']:.2f} s) is longer than every "
+                    f"{split} piece (the longest lasts {durations.max() + tail:.2f} s "
+                    f"with the render tail)")
 
 
 def piece_ids(split):
@@ -132,8 +190,9 @@ def piece_ids(split):
     return table.loc[table["split"] == split, "id"].tolist()
 
 
-# Bad filters fail at start-up when the pieces can be planned now.
-if config["source"] == "demo" or (CORPUS / "bad_midi.csv").is_file():
+# Bad filters, unreadable MIDI and too long windows fail at start-up when the
+# pieces can be planned now.
+if PLANNED_AT_START:
     manifest_table()
 
 
@@ -241,7 +300,7 @@ def autoencoder_input(wildcards):
 
 
 def autoencoder_option(wildcards, input):
-    return f"--autoencoder {input.autoencoder[0]}" if input.autoencoder else ""
+    return f"--autoencoder {shlex.quote(input.autoencoder[0])}" if input.autoencoder else ""
 
 
 # What a train job asks of a cluster, per experiment (resources block) or these.

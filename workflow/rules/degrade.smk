@@ -21,6 +21,6 @@ rule degrade:
     conda:
         "../../envs/music-enhance.yaml"
     shell:
-        "music-enhance degrade {input} {output.audio} {output.values} "
-        "--chain-name {wildcards.chain} --chain {params.chain:q} --seed {params.seed} "
-        "--piece {wildcards.piece} --max-clipped {params.max_clipped} > {log} 2>&1"
+        "music-enhance degrade {input:q} {output.audio:q} {output.values:q} "
+        "--chain-name {wildcards.chain:q} --chain {params.chain:q} --seed {params.seed} "
+        "--piece {wildcards.piece:q} --max-clipped {params.max_clipped} > {log:q} 2>&1"

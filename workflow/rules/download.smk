@@ -1,12 +1,13 @@
-# download: the MIDI corpus in MAESTRO v3's layout under results/corpus, with
-# bad_midi.csv listing the files that cannot be read.
+# download: the MIDI corpus in MAESTRO v3's layout under results/corpus, and
+# results/corpus.json: the source it was made from and its unreadable MIDI files.
 
 
 if config["source"] == "demo":
 
     rule download:
         output:
-            directory("results/corpus"),
+            corpus=directory("results/corpus"),
+            checked=CORPUS_CHECKED,
         params:
             pieces=config["demo"]["pieces"],
             min_duration=config["demo"]["min_duration"],
@@ -18,26 +19,49 @@ if config["source"] == "demo":
         conda:
             "../../envs/music-enhance.yaml"
         shell:
-            "music-enhance demo {output} --pieces {params.pieces} "
+            "music-enhance demo {output.corpus:q} {output.checked:q} --pieces {params.pieces} "
             "--min-duration {params.min_duration} --max-duration {params.max_duration} "
-            "--seed {params.seed} > {log} 2>&1"
+            "--seed {params.seed} > {log:q} 2>&1"
 
 else:
+    # The same job as an ordinary rule when the pieces are planned at start-up,
+    # else as a checkpoint that plans them once it is done (common.smk).
+    MAESTRO_DOWNLOAD = dict(
+        output={"corpus": directory("results/corpus"), "checked": CORPUS_CHECKED},
+        # The source's fingerprint: a changed archive or folder downloads again.
+        params={"maestro": canonical(config["maestro"]), "source": SOURCE,
+                "code": code_version("download")},
+        shell="music-enhance download {output.corpus:q} {output.checked:q} "
+        "--maestro {params.maestro:q} --cache-dir results/download > {log:q} 2>&1",
+    )
 
-    # A checkpoint: the pieces are known only once the archive's CSV is here.
-    checkpoint download:
-        output:
-            directory("results/corpus"),
-        params:
-            maestro=canonical(config["maestro"]),
-            code=code_version("download"),
-        log:
-            "results/logs/download.log",
-        conda:
-            "../../envs/music-enhance.yaml"
-        shell:
-            "music-enhance download {output} --maestro {params.maestro:q} "
-            "--cache-dir results/download > {log} 2>&1"
+    if PLANNED_AT_START:
+
+        rule download:
+            output:
+                **MAESTRO_DOWNLOAD["output"],
+            params:
+                **MAESTRO_DOWNLOAD["params"],
+            log:
+                "results/logs/download.log",
+            conda:
+                "../../envs/music-enhance.yaml"
+            shell:
+                MAESTRO_DOWNLOAD["shell"]
+
+    else:
+
+        checkpoint download:
+            output:
+                **MAESTRO_DOWNLOAD["output"],
+            params:
+                **MAESTRO_DOWNLOAD["params"],
+            log:
+                "results/logs/download.log",
+            conda:
+                "../../envs/music-enhance.yaml"
+            shell:
+                MAESTRO_DOWNLOAD["shell"]
 
 
 if config.get("maestro", {}).get("audio_url"):
@@ -56,5 +80,5 @@ if config.get("maestro", {}).get("audio_url"):
         conda:
             "../../envs/music-enhance.yaml"
         shell:
-            "music-enhance download-audio {output} --url {params.url:q} "
-            "--sha256 {params.sha256:q} --cache-dir results/download > {log} 2>&1"
+            "music-enhance download-audio {output:q} --url {params.url:q} "
+            "--sha256 {params.sha256:q} --cache-dir results/download > {log:q} 2>&1"

@@ -22,9 +22,9 @@ rule enhance:
     conda:
         "../../envs/music-enhance.yaml"
     shell:
-        "music-enhance enhance {input.audio} {output.audio} --checkpoint {input.checkpoint} "
-        "--batch-size {params.batch_size} --merge {params.merge} --threads {threads} "
-        "--info {output.info} > {log} 2>&1"
+        "music-enhance enhance {input.audio:q} {output.audio:q} --checkpoint {input.checkpoint:q} "
+        "--batch-size {params.batch_size} --merge {params.merge:q} --threads {threads} "
+        "--info {output.info:q} > {log:q} 2>&1"
 
 
 rule enhance_collab:
@@ -47,6 +47,6 @@ rule enhance_collab:
     conda:
         "../../envs/music-enhance.yaml"
     shell:
-        "music-enhance enhance {input.audio} {output.audio} --checkpoint {input.checkpoint} "
-        "--batch-size {params.batch_size} --merge {params.merge} --threads {threads} "
-        "--collab {params.collab:q} --info {output.info} > {log} 2>&1"
+        "music-enhance enhance {input.audio:q} {output.audio:q} --checkpoint {input.checkpoint:q} "
+        "--batch-size {params.batch_size} --merge {params.merge:q} --threads {threads} "
+        "--collab {params.collab:q} --info {output.info:q} > {log:q} 2>&1"

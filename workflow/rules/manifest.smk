@@ -3,7 +3,8 @@
 
 rule manifest:
     input:
-        "results/corpus",
+        corpus="results/corpus",
+        checked=CORPUS_CHECKED,
     output:
         csv="results/manifest.csv",
         skipped="results/skipped.csv",
@@ -16,5 +17,6 @@ rule manifest:
     conda:
         "../../envs/music-enhance.yaml"
     shell:
-        "music-enhance manifest {input} {output.csv} --skipped {output.skipped} "
-        "--filters {params.filters:q} --on-bad-midi {params.on_bad_midi} > {log} 2>&1"
+        "music-enhance manifest {input.corpus:q} {input.checked:q} {output.csv:q} "
+        "--skipped {output.skipped:q} "
+        "--filters {params.filters:q} --on-bad-midi {params.on_bad_midi} > {log:q} 2>&1"

@@ -20,5 +20,5 @@ rule render:
     conda:
         "../../envs/music-enhance.yaml"
     shell:
-        "music-enhance render {params.midi} {output} --instrument {params.instrument:q} "
-        "--rate {wildcards.rate} > {log} 2>&1"
+        "music-enhance render {params.midi:q} {output:q} --instrument {params.instrument:q} "
+        "--rate {wildcards.rate:q} > {log:q} 2>&1"

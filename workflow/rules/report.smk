@@ -34,8 +34,8 @@ rule report:
     conda:
         "../../envs/music-enhance.yaml"
     shell:
-        "music-enhance report $(dirname {output.spectrogram}) --pieces {params.pieces:q} "
-        "--metrics {input.metrics} --title {wildcards.experiment} > {log} 2>&1"
+        "music-enhance report $(dirname {output.spectrogram:q}) --pieces {params.pieces:q} "
+        "--metrics {input.metrics:q} --title {wildcards.experiment:q} > {log:q} 2>&1"
 
 
 rule report_tables:
@@ -60,5 +60,5 @@ rule report_tables:
     conda:
         "../../envs/music-enhance.yaml"
     shell:
-        "music-enhance report-tables {input} {output.summary} {output.config} "
-        "--config {params.config:q} > {log} 2>&1"
+        "music-enhance report-tables {input:q} {output.summary:q} {output.config:q} "
+        "--config {params.config:q} > {log:q} 2>&1"

@@ -15,8 +15,8 @@ rule baseline:
     conda:
         "../../envs/music-enhance.yaml"
     shell:
-        "music-enhance baseline {input} {output} --method {wildcards.method} "
-        "--low-rate {params.low_rate} > {log} 2>&1"
+        "music-enhance baseline {input:q} {output:q} --method {wildcards.method:q} "
+        "--low-rate {params.low_rate} > {log:q} 2>&1"
 
 
 rule score:
@@ -40,10 +40,10 @@ rule score:
     conda:
         "../../envs/music-enhance.yaml"
     shell:
-        "music-enhance score {output} --system {wildcards.system} --task {params.task} "
-        "--manifest {input.manifest} --split test "
+        "music-enhance score {output:q} --system {wildcards.system:q} --task {params.task:q} "
+        "--manifest {input.manifest:q} --split test "
         "--estimate-pattern {params.estimate_pattern:q} "
-        "--target-pattern {params.target_pattern:q} {params.low_hz} > {log} 2>&1"
+        "--target-pattern {params.target_pattern:q} {params.low_hz} > {log:q} 2>&1"
 
 
 rule summarise:
@@ -63,4 +63,4 @@ rule summarise:
         seed=config["seed"],
         code=code_version("score"),
     shell:
-        "music-enhance summarise {output} {input} --seed {params.seed} > {log} 2>&1"
+        "music-enhance summarise {output:q} {input:q} --seed {params.seed} > {log:q} 2>&1"

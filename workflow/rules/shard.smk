@@ -24,8 +24,8 @@ rule shard:
     conda:
         "../../envs/music-enhance.yaml"
     shell:
-        "music-enhance shard {output} --pieces {params.pieces} --split {wildcards.split} "
+        "music-enhance shard {output:q} --pieces {params.pieces:q} --split {wildcards.split:q} "
         "--input-pattern {params.input_pattern:q} --target-pattern {params.target_pattern:q} "
         "{params.values} --window {params.window} --stride {params.stride} "
-        "--task {wildcards.task} --config-hash {params.config_hash} {params.options} "
-        "> {log} 2>&1"
+        "--task {wildcards.task:q} --config-hash {params.config_hash:q} {params.options} "
+        "> {log:q} 2>&1"

@@ -27,6 +27,6 @@ rule train:
     conda:
         "../../envs/music-enhance.yaml"
     shell:
-        "music-enhance train {output.checkpoint} {output.metrics} --train-shards {input.train} "
-        "--valid-shards {input.valid} --experiment {wildcards.experiment} --spec {params.spec:q} --seed {params.seed} "
-        "--threads {threads} {params.autoencoder} > {log} 2>&1"
+        "music-enhance train {output.checkpoint:q} {output.metrics:q} --train-shards {input.train:q} "
+        "--valid-shards {input.valid:q} --experiment {wildcards.experiment:q} --spec {params.spec:q} --seed {params.seed} "
+        "--threads {threads} {params.autoencoder} > {log:q} 2>&1"
