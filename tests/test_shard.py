@@ -220,3 +220,35 @@ def test_bad_sample_format_names_the_key(shards, tmp_path):
         shard_pieces(["p1"], str(root / "{id}.input.flac"), str(root / "{id}.target.flac"),
                      tmp_path / "x.h5", 1024, 512, {}, sample_format="int8")
     assert not list(tmp_path.glob("*x.h5*"))
+
+
+def _shard_in_child(out, source, file_size_limit=None):
+    """shard_pieces in a child process, optionally with a file size limit (a full disk
+    as the writer meets it: a write fails part-way); returns its error or None."""
+    import resource
+    import signal
+    if file_size_limit:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the write fails with EFBIG instead
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
+    try:
+        shard_pieces(["a"], source, source, out, 1024, 512, {})
+    except ValueError as err:
+        return str(err)
+    return None
+
+
+@pytest.mark.parametrize("case", ["full", "unwritable"])
+def test_failed_shard_write_is_one_line_and_leaves_nothing(tmp_path, rng, case):
+    write_audio(tmp_path / "a.flac", rng.uniform(-0.5, 0.5, 100_000).astype(np.float32),
+                16000)
+    if case == "full":
+        out, limit, cause = tmp_path / "out" / "0.h5", 200_000, "File too large"
+    else:  # a folder that cannot be made (root ignores permission bits)
+        (tmp_path / "blocker").write_text("a file where the folder should be")
+        out, limit, cause = tmp_path / "blocker" / "shards" / "0.h5", None, "Not a directory"
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        error = pool.apply(_shard_in_child, (out, str(tmp_path / "{id}.flac"), limit))
+    assert error is not None and error.startswith(f"{out}: cannot write the shard ({cause}")
+    assert "\n" not in error
+    assert sorted(p.name for p in tmp_path.rglob("*")) == sorted(
+        ["a.flac", *(["out"] if case == "full" else ["blocker"])])

@@ -20,8 +20,10 @@ dropped, and so is a piece shorter than one window. With ``min_rms_dbfs``,
 windows whose target is quieter than that are dropped and counted.
 """
 
+import contextlib
 import math
 import os
+import re
 from pathlib import Path
 
 import h5py
@@ -118,7 +120,6 @@ def write_shard(out_path, pieces: list[dict], window: int, stride: int, attrs: d
     if compression not in COMPRESSIONS:
         raise ValueError(f"shard.compression: {compression!r} is not one of {COMPRESSIONS}")
     out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
     # Pass 1 fixes the window count, so the datasets can be contiguous (no chunk
     # index: the loader maps them straight from the file).
     rate, kept, dropped = None, [], 0
@@ -130,8 +131,32 @@ def write_shard(out_path, pieces: list[dict], window: int, stride: int, attrs: d
             kept.append(_kept_offsets(read_mono(piece["target"])[0], window, stride,
                                       min_rms_dbfs))
         dropped += len(window_offsets(length, window, stride)) - len(kept[-1])
-    total = sum(len(k) for k in kept)
     tmp = out_path.with_name(f".{out_path.name}.part")
+    try:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        _write(tmp, pieces, kept, window, stride, dropped, rate, attrs, file_locking,
+               sample_format, compression)
+    except (OSError, RuntimeError) as err:  # h5py raises RuntimeError when closing
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise ValueError(f"{out_path}: cannot write the shard ({_os_reason(err)})") from err
+    os.replace(tmp, out_path)
+    return sum(len(k) for k in kept)
+
+
+def _os_reason(err: Exception) -> str:
+    """The cause of a failed write in a few words (h5py buries errno in its message)."""
+    match = re.search(r"errno = (\d+)", str(err))
+    number = getattr(err, "errno", None) or (int(match[1]) if match else None)
+    if not number:
+        return str(err)
+    where = getattr(err, "filename", None)
+    return f"{os.strerror(number)}: {where}" if where else os.strerror(number)
+
+
+def _write(tmp, pieces, kept, window, stride, dropped, rate, attrs, file_locking,
+           sample_format, compression) -> None:
+    total = sum(len(k) for k in kept)
     with h5py.File(tmp, "w", libver="latest", **_locking(file_locking)) as h5:
         # Uncompressed: contiguous. Compressed: one window per chunk, so a random
         # window read decompresses nothing else.
@@ -157,8 +182,6 @@ def write_shard(out_path, pieces: list[dict], window: int, stride: int, attrs: d
         h5.attrs.update({"sample_rate": rate or 0, "window": window, "stride": stride,
                          "version": __version__, "dropped_silent": dropped,
                          "sample_format": sample_format, "compression": compression, **attrs})
-    os.replace(tmp, out_path)
-    return total
 
 
 def shard_pieces(ids: list[str], input_pattern: str, target_pattern: str, out_path,
