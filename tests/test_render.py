@@ -6,15 +6,15 @@ import pytest
 
 from conftest import SMALL_SOUNDFONT
 from music_enhance.audio import read_mono
-from music_enhance.render import render
+from music_enhance.render import Synth, render
 
 RATE = 16000
 
 
-def write_midi(path, notes, pedal=()):
+def write_midi(path, notes, pedal=(), velocity=100):
     midi = pretty_midi.PrettyMIDI()
     piano = pretty_midi.Instrument(program=0)
-    piano.notes = [pretty_midi.Note(100, pitch, start, end) for pitch, start, end in notes]
+    piano.notes = [pretty_midi.Note(velocity, pitch, start, end) for pitch, start, end in notes]
     piano.control_changes = [pretty_midi.ControlChange(64, value, t) for t, value in pedal]
     midi.instruments.append(piano)
     midi.write(str(path))
@@ -69,3 +69,34 @@ def test_missing_soundfont_names_the_file(tmp_path):
     midi = write_midi(tmp_path / "n.mid", [(60, 0.0, 0.5)])
     with pytest.raises(FileNotFoundError, match="nope.sf2: SoundFont for instrument 'piano'"):
         render(midi, tmp_path / "x.flac", "piano", 0, tmp_path / "nope.sf2", RATE)
+
+
+def test_whole_number_gains_are_applied(tmp_path):
+    # Normalised configs turn 1.0 and 2.0 into integers: they must still set the gain.
+    midi = write_midi(tmp_path / "g.mid", [(60, 0.0, 0.5), (64, 0.3, 0.8)])
+    peaks = {}
+    for gain in (1, 2):
+        out = tmp_path / f"g{gain}.flac"
+        peaks[gain] = render(midi, out, "piano", 0, SMALL_SOUNDFONT, RATE, gain=gain)["peak"]
+    assert 20 * np.log10(peaks[2] / peaks[1]) == pytest.approx(6.02, abs=0.05)
+    assert render(midi, tmp_path / "g.flac", "piano", 0, SMALL_SOUNDFONT, RATE,
+                  gain=1.0)["peak"] == peaks[1]
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"synth.gain": 20.0}, "FluidSynth refused the setting synth.gain = 20.0"),
+    ({"synth.polyphony": 2.5}, "synth.polyphony takes an integer, got 2.5"),
+    ({"synth.no-such-thing": 1}, "FluidSynth has no setting 'synth.no-such-thing'"),
+])
+def test_refused_fluidsynth_settings_are_errors_naming_them(settings, message):
+    with pytest.raises(ValueError, match=message):
+        Synth(**settings)
+
+
+@pytest.mark.parametrize("velocity, gain", [(1, 0.4), (100, 1e-6)])
+def test_near_silent_renders_are_rejected(tmp_path, velocity, gain):
+    midi = write_midi(tmp_path / "quiet.mid", [(60, 0.0, 0.5)], velocity=velocity)
+    with pytest.raises(ValueError, match=r"quiet.mid: render with instrument 'piano' is "
+                                         r"near-silent \(peak -\d+\.\d dBFS, below -60 dBFS\)"):
+        render(midi, tmp_path / "q.flac", "piano", 0, SMALL_SOUNDFONT, RATE, gain=gain)
+    assert not (tmp_path / "q.flac").exists()
