@@ -101,8 +101,7 @@ def test_fixed_midi_in_the_users_folder_is_picked_up(tmp_path):
     assert job_counts(result.stdout)["download"] == 1 and "Traceback" not in result.stderr
 
 
-STAGES = ["download", "manifest", "render", "degrade", "shard", "train", "enhance",
-          "baseline", "score", "summarise", "report"]
+STAGES = ["download", "manifest", "render", "degrade", "shard", "train", "score", "report"]
 
 
 @pytest.mark.parametrize("source", ["demo", "maestro"])
@@ -110,7 +109,8 @@ def test_until_sees_every_stage_on_both_sources(tmp_path, source):
     config = tiny_config() if source == "demo" else maestro_config(
         maestro_folder(tmp_path / "maestro"))
     write_config(tmp_path, config)
-    for downloaded in (False, True):
+    # The demo's pieces never wait for its download; MAESTRO's are checked both ways.
+    for downloaded in (False, True) if source == "maestro" else (False,):
         for stage in STAGES:
             counts = job_counts(run_snakemake(tmp_path, "-n", "--until", stage).stdout)
             if downloaded and stage == "download":

@@ -8,6 +8,7 @@ import pytest
 
 from conftest import run_snakemake, tiny_config, write_config
 from music_enhance.loader import ShardWindows
+from music_enhance.score import HIGHER_IS_BETTER, METRICS
 from music_enhance.shard import plan_shards, predicted_windows
 
 
@@ -59,8 +60,16 @@ def test_report_holds_the_summary_and_figures(finished_run):
     for name in ("summary.csv", "summary.html", "config.html", "spectrogram.png",
                  "curves.png", "excerpts.html"):
         assert name in html, name
+    # The bold cell of each metric column is the system best on it in summary.csv.
     table = (workdir / "results/report/summary.html").read_text()
-    assert table.count("<b>") == 5  # one best value per metric column
+    rows = re.findall(r"<tr><td>([^<]+)</td><td>\d+</td>(.*?)</tr>", table)
+    summary = pd.read_csv(workdir / "results/scores/summary.csv").set_index("system")
+    for column, metric in enumerate(METRICS):
+        bold = [system for system, cells in rows
+                if re.findall(r"<td>(.*?)</td>", cells)[column].startswith("<b>")]
+        best = (summary[metric].idxmax() if HIGHER_IS_BETTER[metric]
+                else summary[metric].idxmin())
+        assert bold == [best], metric
     assert (workdir / "results/report/unet_l2/excerpts.html").read_text().count(
         "data:audio/wav;base64,") == 6  # input, target, 3 baselines, output
 

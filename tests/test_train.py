@@ -92,12 +92,23 @@ def test_nan_stops_training_and_keeps_the_last_good_checkpoint(shards, tmp_path)
     bad = tmp_path / "bad.h5"
     shutil.copy(shards["train"], bad)
     with h5py.File(bad, "r+") as h5:
-        h5["target"][:] = np.nan
-    spec = {**BASE, "checkpoint_every": 2}
-    (tmp_path / "out").mkdir()
-    with pytest.raises(FloatingPointError, match="e: generator loss is nan at step 1"):
-        train([bad], [shards["validation"]], tmp_path / "out" / "generator.pt",
-              tmp_path / "out" / "metrics.csv", "e", spec, seed=3)
+        poisoned = h5["target"][0]
+        poisoned[:] = np.nan
+        h5["target"][0] = poisoned  # one window; with seed 3 it is drawn at step 40
+    spec = {**BASE, "steps": 60, "validate_every": 4, "checkpoint_every": 2}
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(FloatingPointError, match="e: generator loss is nan at step 40"):
+        train([bad], [shards["validation"]], out / "generator.pt", out / "metrics.csv", "e",
+              spec, seed=3)
+    # The best checkpoint of the 39 good steps and the resume state of step 38 are kept.
+    model, checkpoint = load_generator(out / "generator.pt")
+    assert 4 <= checkpoint["step"] <= 36 and checkpoint["step"] % 4 == 0
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+    assert torch.load(out / "last.pt", weights_only=False)["step"] == 38
+    rows = metrics(out / "metrics.csv")
+    assert [int(r["step"]) for r in rows] == list(range(1, 39))
+    assert all(np.isfinite(float(r["train_loss"])) for r in rows)
 
 
 def _command(shards, out, spec, extra=()):

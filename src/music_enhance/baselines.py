@@ -8,9 +8,6 @@ The degraded input as is needs no file.
 """
 
 import numpy as np
-from scipy.interpolate import CubicSpline
-from scipy.ndimage import median_filter
-from scipy.signal import istft, stft
 
 from .audio import read_mono, resample, write_audio
 from .degrade import NOISE_KINDS, fit_length
@@ -37,6 +34,9 @@ def upsample(audio: np.ndarray, rate: int, low_rate: int, method: str) -> np.nda
     if method == "linear":
         return np.interp(times, low_times, low)
     if method == "cubic":
+        # scipy is imported where it is used: the Snakefile imports this module at
+        # every start-up, and scipy's signal and interpolate cost two seconds.
+        from scipy.interpolate import CubicSpline
         return CubicSpline(low_times, low, extrapolate=True)(times)
     raise ValueError(f"unknown upsampling method {method!r}; known: {UPSAMPLERS}")
 
@@ -45,6 +45,8 @@ def wiener(audio: np.ndarray, n_fft: int = 1024, smooth_bins: int = 31) -> np.nd
     """Wiener filter for stationary broadband noise. The noise power per bin is the
     median over time of each frame's power median-filtered across frequency: the
     filter looks past harmonics (narrow in frequency), the time median past notes."""
+    from scipy.ndimage import median_filter
+    from scipy.signal import istft, stft
     _, _, spec = stft(audio, nperseg=n_fft, noverlap=3 * n_fft // 4)
     power = np.abs(spec) ** 2
     floor = median_filter(power, size=(smooth_bins, 1), mode="nearest")

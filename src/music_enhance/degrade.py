@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import sox
-from scipy.signal import lfilter
 
 from .audio import read_mono, write_audio
 from .config import derive_seed
@@ -154,6 +153,7 @@ def coloured_noise(rng: np.random.Generator, length: int, kind: str, rate: int) 
     if kind == "tpdfnoise":
         raw = rng.uniform(-1, 1, length) + rng.uniform(-1, 1, length)
     else:
+        from scipy.signal import lfilter  # not at import: the Snakefile imports this module
         raw = rng.standard_normal(length)
         if kind == "pinknoise":
             raw = lfilter(PINK_B, PINK_A, raw)
