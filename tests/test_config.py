@@ -28,3 +28,13 @@ def test_bad_config_fails_before_any_job(tmp_path, mutate, message):
     assert result.returncode != 0
     assert message in result.stdout + result.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_duplicate_keys_are_refused_but_merge_keys_may_be_overridden(tmp_path):
+    from music_enhance.config import check_yaml_files
+    path = tmp_path / "c.yaml"
+    path.write_text("base: &b {lr: 1}\nx:\n  <<: *b\n  lr: 2\n")
+    check_yaml_files([path])  # overriding a merged key is what merge keys are for
+    path.write_text("base: &b {lr: 1}\nx:\n  <<: *b\n  steps: 1\n  steps: 2\n")
+    with pytest.raises(ValueError, match=r"c.yaml: key 'steps' is defined twice \(lines 4 and 5\)"):
+        check_yaml_files([path])
