@@ -29,7 +29,9 @@ def test_generators_keep_the_shape_at_any_depth_and_window(name, depth, window):
 def test_discriminators_give_one_score_per_window(kind, window):
     model = build_discriminator({"name": kind, "channels": [4, 8, 16]})
     x = torch.randn(5, 1, window)
-    assert model(x, x).shape == (5,)
+    assert model.score(x, x).shape == (5,)
+    logits, features = model(x, x)
+    assert [z.shape for z in logits] == [(5, 1)] and features == []
 
 
 # The counts in the README's model table.

@@ -28,7 +28,7 @@ def test_input_skip_makes_a_zeroed_network_the_identity():
 
 
 def test_bad_model_config_names_the_key():
-    with pytest.raises(ValueError, match="model.name: unknown model 'wavenet'"):
-        build_model({"name": "wavenet", "channels": [4], "kernels": [9]})
+    with pytest.raises(ValueError, match="model.name: unknown model 'transformer'"):
+        build_model({"name": "transformer", "channels": [4], "kernels": [9]})
     with pytest.raises(ValueError, match="model.channels .* model.kernels"):
         build_model({"name": "unet", "channels": [4, 8], "kernels": [9]})

@@ -38,6 +38,7 @@ def save_checkpoint(path, model, spec: dict, attrs: dict, step: int, experiment:
                   "sample_rate": int(attrs["sample_rate"]), "window": int(attrs["window"]),
                   "state_dict": cpu_state(model), "scores": scores or {},
                   "discriminator": spec.get("discriminator") if discriminator else None,
+                  "adversarial_loss": discriminator.loss if discriminator else None,
                   "discriminator_state": cpu_state(discriminator) if discriminator else None}
     atomic_save(checkpoint, path)
     return checkpoint
@@ -89,6 +90,6 @@ def load_discriminator(path, checkpoint: dict | None = None):
     checkpoint = checkpoint or _load(path)
     if not checkpoint.get("discriminator"):
         raise ValueError(f"{path}: the experiment has no discriminator")
-    model = build_discriminator(checkpoint["discriminator"])
+    model = build_discriminator(checkpoint["discriminator"], checkpoint.get("adversarial_loss"))
     model.load_state_dict(checkpoint["discriminator_state"])
     return model.eval()

@@ -2,8 +2,10 @@
 
 After training, the discriminator also helps at generation time. For a batch
 of degraded windows x, ``CollaborativeSampler`` computes y = G(x); while a
-window's discriminator score D(y) is below ``eta`` (a probability for ``bce``
-and ``conditional``, the raw critic score for ``wgan_gp``) and fewer than
+window's discriminator score D(y) is below ``eta`` (``Discriminators.score``: the
+mean over sub-discriminators of their mean output, a probability with the BCE
+loss, the raw output with the least-squares loss, whose real target is 1, and
+the raw critic score for ``wgan_gp``) and fewer than
 ``max_iters`` steps were taken, it takes the activations at the output of the
 U-Net's up-sampling block ``layer``, steps them by gradient descent on the
 generator's adversarial loss (``step_size``), and finishes the forward pass
@@ -19,6 +21,7 @@ outputs.
 import torch
 
 from . import losses
+from .adversarial import discriminator_update
 
 
 class CollaborativeSampler:
@@ -34,17 +37,13 @@ class CollaborativeSampler:
         self.iterations = []  # steps taken per batch, for the log
 
     def score(self, y, x) -> torch.Tensor:
-        """Per-window score on the scale of ``eta``."""
-        logit = self.discriminator(y, x)
-        return logit if self.discriminator.kind == "wgan_gp" else torch.sigmoid(logit)
+        """Per-window score on the scale of ``eta`` (``Discriminators.score``)."""
+        return self.discriminator.score(y, x)
 
     def _loss(self, y, x) -> torch.Tensor:
         # Summed, not averaged: each window's step must not depend on the batch size.
-        score = self.discriminator(y, x)
-        if self.discriminator.kind == "wgan_gp":
-            return -score.sum()
-        return torch.nn.functional.binary_cross_entropy_with_logits(
-            score, torch.ones_like(score), reduction="sum")
+        return losses.generator_adversarial(self.discriminator.loss,
+                                            self.discriminator(y, x)[0]).sum()
 
     def start(self, x):
         """(input of up block ``layer``, skips, its output) of the plain forward pass."""
@@ -82,13 +81,12 @@ class CollaborativeSampler:
                 p.requires_grad_(flag)
 
 
-def shape_discriminator(sampler: CollaborativeSampler, batches, iterations: int, lr: float,
-                        betas=(0.5, 0.999), gp_weight: float = 10.0,
-                        device="cpu") -> list[float]:
+def shape_discriminator(sampler: CollaborativeSampler, batches, iterations: int,
+                        gp_weight: float = 10.0, device="cpu") -> list[float]:
     """Train the sampler's discriminator on real targets against collaborative samples
     for ``iterations`` batches; the generator stays fixed. Returns the losses."""
     d = sampler.discriminator
-    optimizer = torch.optim.Adam(d.parameters(), lr=lr, betas=tuple(betas))
+    optimizer = torch.optim.Adam(d.param_groups())
     history = []
     for _ in range(iterations):
         x, y, _ = next(batches)
@@ -96,12 +94,6 @@ def shape_discriminator(sampler: CollaborativeSampler, batches, iterations: int,
         d.eval()  # sample with the running statistics, as at enhancement time
         fake = sampler(x).detach()
         d.train()
-        loss = losses.discriminator_loss(d.kind, d(y, x), d(fake, x))
-        if d.kind == "wgan_gp":
-            loss = loss + gp_weight * losses.gradient_penalty(d, y, fake, x)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        history.append(loss.item())
+        history.append(discriminator_update(d, d, optimizer, y, fake, x, gp_weight))
     d.eval()
     return history

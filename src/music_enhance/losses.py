@@ -1,6 +1,13 @@
 """Training losses; every weight comes from an experiment's ``losses`` block.
 
-  l1, l2       mean absolute / squared error of the waveforms
+Scale-free convention: no term depends on the render gain or the loudness of
+the music, so one set of weights serves every task. The time-domain terms are
+relative errors (the error's mean absolute value or energy over the target's
+in the batch: 0 is perfect, 1 is as far off as silence); the spectral ones
+compare logarithms; feature matching divides by the real features' magnitude.
+
+  l1, l2       mean absolute / squared waveform error over the target's mean
+               absolute value / energy
   spectral     the 2020 report's spectral power loss: mean squared difference of
                log10 power spectrograms (1024-point Hann, hop 512, as LSD)
   mrstft       multi-resolution STFT loss: spectral convergence + log-magnitude L1
@@ -8,8 +15,17 @@
                window), averaged
   feature      mean squared difference of the frozen autoencoder's bottleneck
                activations for estimate and target (2019 report)
-  adversarial  non-saturating BCE for ``bce``/``conditional`` discriminators,
-               Wasserstein (-critic score) for ``wgan_gp``
+  logspec      L1 distance of log10 magnitude spectrograms at two (or more)
+               resolutions, ``logspec_resolutions`` [[n_fft, hop], ...], default a
+               long window for frequency and a short one for time: [[2048, 512],
+               [256, 64]] (those longer than the window are left out), averaged
+  feature_matching  L1 distance of the discriminators' feature maps for the target
+               and the output, over the real maps' mean magnitude, averaged over maps
+  adversarial  per the experiment's ``adversarial_loss``: ``bce`` (non-saturating,
+               the reports' ``bce``/``conditional``), ``lsgan`` (least squares, the
+               HiFi-GAN family's, default for ``multiscale``/``spectrogram``) or
+               ``wasserstein`` (-critic score, ``wgan_gp``), summed over the logit
+               maps of every sub-discriminator
 
 The same STFT conventions as ``metrics.py`` (frames inside the signal, EPS),
 so the validation LSD here is the score's LSD on each window.
@@ -20,7 +36,9 @@ import torch.nn.functional as F
 
 from .metrics import EPS, HOP, MR_FFTS, N_FFT
 
-LOSSES = ("l1", "l2", "spectral", "mrstft", "feature", "adversarial")
+LOSSES = ("l1", "l2", "spectral", "mrstft", "logspec", "feature", "feature_matching",
+          "adversarial")
+LOGSPEC_RESOLUTIONS = ((2048, 512), (256, 64))
 
 
 def _magnitude(x: torch.Tensor, n_fft: int, hop: int) -> torch.Tensor:
@@ -56,6 +74,25 @@ def mrstft_loss(estimate, target) -> torch.Tensor:
     return total / len(sizes)
 
 
+def logspec_loss(estimate, target, resolutions=LOGSPEC_RESOLUTIONS) -> torch.Tensor:
+    """Mean over the resolutions that fit the window of the log-magnitude L1 distance."""
+    fitting = [(n, h) for n, h in resolutions if n <= estimate.shape[-1]] or [
+        (estimate.shape[-1], estimate.shape[-1] // 4)]
+    total = 0.0
+    for n_fft, hop in fitting:
+        total = total + torch.mean(torch.abs(torch.log10(_magnitude(estimate, n_fft, hop) + EPS)
+                                             - torch.log10(_magnitude(target, n_fft, hop) + EPS)))
+    return total / len(fitting)
+
+
+def relative_l1(estimate, target) -> torch.Tensor:
+    return torch.mean(torch.abs(estimate - target)) / torch.mean(torch.abs(target)).clamp_min(EPS)
+
+
+def relative_l2(estimate, target) -> torch.Tensor:
+    return torch.mean((estimate - target) ** 2) / torch.mean(target ** 2).clamp_min(EPS)
+
+
 def feature_loss(autoencoder, estimate, target) -> torch.Tensor:
     with torch.no_grad():
         wanted, _ = autoencoder.encode(target)
@@ -63,38 +100,62 @@ def feature_loss(autoencoder, estimate, target) -> torch.Tensor:
     return F.mse_loss(features, wanted)
 
 
-def reconstruction_losses(weights: dict, estimate, target, autoencoder=None) -> dict:
+def reconstruction_losses(weights: dict, estimate, target, autoencoder=None,
+                          resolutions=LOGSPEC_RESOLUTIONS) -> dict:
     """Weighted non-adversarial terms that have a weight; name -> unweighted value."""
     terms = {}
     if weights.get("l1"):
-        terms["l1"] = F.l1_loss(estimate, target)
+        terms["l1"] = relative_l1(estimate, target)
     if weights.get("l2"):
-        terms["l2"] = F.mse_loss(estimate, target)
+        terms["l2"] = relative_l2(estimate, target)
     if weights.get("spectral"):
         terms["spectral"] = spectral_loss(estimate, target)
     if weights.get("mrstft"):
         terms["mrstft"] = mrstft_loss(estimate, target)
+    if weights.get("logspec"):
+        terms["logspec"] = logspec_loss(estimate, target, resolutions)
     if weights.get("feature"):
         terms["feature"] = feature_loss(autoencoder, estimate, target)
     return terms
 
 
-def generator_adversarial(kind: str, fake_score) -> torch.Tensor:
-    if kind == "wgan_gp":
-        return -fake_score.mean()
-    return F.binary_cross_entropy_with_logits(fake_score, torch.ones_like(fake_score))
+def _per_window(logit: torch.Tensor, loss) -> torch.Tensor:
+    return loss(logit.float()).flatten(1).mean(1)
 
 
-def discriminator_loss(kind: str, real_score, fake_score) -> torch.Tensor:
-    if kind == "wgan_gp":
-        return fake_score.mean() - real_score.mean()
-    return (F.binary_cross_entropy_with_logits(real_score, torch.ones_like(real_score))
-            + F.binary_cross_entropy_with_logits(fake_score, torch.zeros_like(fake_score)))
+# Elementwise losses of a logit z judged as real (the generator's aim) or fake;
+# softplus(-z) is BCE with target 1, softplus(z) with target 0.
+REAL = {"bce": lambda z: F.softplus(-z), "lsgan": lambda z: (z - 1) ** 2,
+        "wasserstein": lambda z: -z}
+FAKE = {"bce": lambda z: F.softplus(z), "lsgan": lambda z: z ** 2, "wasserstein": lambda z: z}
+
+
+def generator_adversarial(loss: str, fake_logits: list) -> torch.Tensor:
+    """Per-window adversarial loss (B,) of the generator, summed over logit maps: the
+    trainer averages it over the batch; collaborative sampling sums it, so a window's
+    step does not depend on the batch size."""
+    return sum(_per_window(z, REAL[loss]) for z in fake_logits)
+
+
+def discriminator_loss(loss: str, real_logits: list, fake_logits: list) -> torch.Tensor:
+    return sum(_per_window(z, REAL[loss]).mean() for z in real_logits) + sum(
+        _per_window(z, FAKE[loss]).mean() for z in fake_logits)
+
+
+def feature_matching(real_features: list, fake_features: list) -> torch.Tensor:
+    """Mean over feature maps of |real - fake| over mean |real| (scale-free)."""
+    total = 0.0
+    for real, fake in zip(real_features, fake_features, strict=True):
+        real = real.detach().float()
+        total = total + torch.mean(torch.abs(real - fake.float())) / torch.mean(
+            torch.abs(real)).clamp_min(EPS)
+    return total / len(real_features)
 
 
 def gradient_penalty(critic, real, fake, degraded=None, generator=None) -> torch.Tensor:
     """WGAN-GP: mean over the batch of (||grad critic(mix)||_2 - 1)^2 at random points
-    ``mix = a real + (1 - a) fake`` between real and fake samples."""
+    ``mix = a real + (1 - a) fake`` between real and fake samples; ``critic(x,
+    degraded)`` gives one score per window (``Discriminators.score``)."""
     alpha = torch.rand(real.shape[0], 1, 1, device=real.device, generator=generator)
     mix = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
     score = critic(mix, degraded)

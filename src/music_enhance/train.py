@@ -33,6 +33,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from . import losses
+from .adversarial import discriminator_update
 from .checkpoint import (
     atomic_save,
     cpu_state,
@@ -46,7 +47,7 @@ from .checkpoint import (
 from .collab import CollaborativeSampler, shape_discriminator
 from .config import canonical, code_version, derive_seed
 from .loader import ShardWindows, window_loader
-from .models import build_discriminator, build_model
+from .models import build_discriminator, build_model, discriminator_blocks
 
 log = logging.getLogger(__name__)
 VALID_WINDOWS = 256
@@ -100,9 +101,14 @@ class Trainer:
         if window % self.generator.multiple:
             raise ValueError(f"{experiment}: window {window} is not a multiple of "
                              f"2^depth = {self.generator.multiple} of its model")
-        self.disc_spec = spec.get("discriminator")
-        self.discriminator = (build_discriminator(self.disc_spec).to(self.device)
-                              if self.disc_spec else None)
+        self.postnet = getattr(self.generator, "postnet", None) is not None
+        self.resolutions = spec.get("logspec_resolutions", losses.LOGSPEC_RESOLUTIONS)
+        disc_spec = spec.get("discriminator")
+        self.discriminator = (build_discriminator(disc_spec, spec.get("adversarial_loss"))
+                              .to(self.device) if disc_spec else None)
+        first = discriminator_blocks(disc_spec)[0] if disc_spec else {}
+        self.gp_weight = first.get("gp_weight", 10.0)
+        self.critic_steps = first.get("critic_steps", 1)
         if self.weights.get("adversarial") and not self.discriminator:
             raise ValueError(f"{experiment}: losses.adversarial needs a discriminator block")
         self.autoencoder = None
@@ -113,8 +119,7 @@ class Trainer:
         opt = spec["optimizer"]
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=opt["lr"],
                                       betas=tuple(opt.get("betas", (0.9, 0.999))))
-        self.opt_d = (torch.optim.Adam(self.discriminator.parameters(), lr=self.disc_spec["lr"],
-                                       betas=tuple(self.disc_spec.get("betas", (0.5, 0.999))))
+        self.opt_d = (torch.optim.Adam(self.discriminator.param_groups())
                       if self.discriminator else None)
         plateau = spec.get("scheduler")
         self.scheduler = (torch.optim.lr_scheduler.ReduceLROnPlateau(
@@ -140,40 +145,51 @@ class Trainer:
         return torch.autocast(self.device.type, dtype=torch.bfloat16)
 
     def discriminator_step(self, x, y) -> float:
-        kind = self.disc_spec["name"]
         self.discriminator.requires_grad_(True)
         with torch.no_grad(), self.autocast():
             fake = self.g(x)
-        fake = fake.float()
-        with self.autocast():
-            loss = losses.discriminator_loss(kind, self.d(y, x), self.d(fake, x)).float()
-        if kind == "wgan_gp":  # penalty in fp32: it differentiates twice
-            loss = loss + self.disc_spec.get("gp_weight", 10.0) * losses.gradient_penalty(
-                self.discriminator, y, fake, x)
-        self._check(loss, "discriminator")
-        self.opt_d.zero_grad(set_to_none=True)
-        loss.backward()
-        self._clip(self.discriminator)
-        self.opt_d.step()
-        return loss.item()
+        loss = discriminator_update(self.d, self.discriminator, self.opt_d, y, fake.float(), x,
+                                    self.gp_weight, self.autocast, self._clip)
+        self._check(torch.tensor(loss), "discriminator")
+        return loss
 
-    def generator_step(self, x, y) -> dict:
+    def generator_step(self, x, y, measure: bool = False) -> dict:
+        """One update; with ``measure`` also the norm of each weighted term's gradient
+        at the generator's output (``grad_<term>``), to see which term dominates."""
+        adversarial = self.adversarial_on and self.weights.get("adversarial")
         if self.discriminator:
             self.discriminator.requires_grad_(False)  # no gradient into D from here
         with self.autocast():
-            y_hat = self.g(x)
-            terms = losses.reconstruction_losses(self.weights, y_hat.float(), y,
-                                                 self.autoencoder)
-            if self.adversarial_on and self.weights.get("adversarial"):
-                terms["adversarial"] = losses.generator_adversarial(
-                    self.disc_spec["name"], self.discriminator(y_hat, x))
-        loss = sum(self.weights[name] * value.float() for name, value in terms.items())
+            outputs = self.g(x, both=True) if self.postnet else [self.g(x)]
+        outputs = [out.float() for out in outputs]
+        terms = {}
+        for out in outputs:  # before and after a postnet: the losses apply to both
+            for name, value in losses.reconstruction_losses(
+                    self.weights, out, y, self.autoencoder, self.resolutions).items():
+                terms[name] = terms.get(name, 0.0) + value
+        if adversarial:
+            with self.autocast():
+                fake_logits, fake_features = self.discriminator(outputs[-1], x)
+            terms["adversarial"] = losses.generator_adversarial(
+                self.discriminator.loss, fake_logits).mean()
+            if self.weights.get("feature_matching"):
+                with torch.no_grad(), self.autocast():
+                    real_features = self.discriminator(y, x)[1]
+                terms["feature_matching"] = losses.feature_matching(real_features,
+                                                                    fake_features)
+        weighted = {name: self.weights[name] * value.float() for name, value in terms.items()}
+        loss = sum(weighted.values())
         self._check(loss, "generator")
+        row = {"train_loss": loss.item(), **{name: v.item() for name, v in terms.items()}}
+        if measure:
+            for name, value in weighted.items():
+                grad, = torch.autograd.grad(value, outputs[0], retain_graph=True)
+                row[f"grad_{name}"] = grad.norm().item()
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         self._clip(self.generator)
         self.opt_g.step()
-        return {"train_loss": loss.item(), **{name: v.item() for name, v in terms.items()}}
+        return row
 
     def _clip(self, model):
         if self.spec.get("grad_clip"):
@@ -265,7 +281,7 @@ def train(train_shards, valid_shards, out_checkpoint, out_metrics, experiment: s
             atomic_save(best_checkpoint, out_checkpoint)
     writer = tensorboard_writer(Path(out_checkpoint).parent / "tensorboard") if main else None
     batches = endless(loader, sampler, drawn)
-    critic_steps = spec.get("discriminator", {}).get("critic_steps", 1)
+    critic_steps = trainer.critic_steps
     identity = spec.get("identity", False)  # an autoencoder: target -> target
     every = spec.get("checkpoint_every", spec["validate_every"])
     progress = tqdm(range(first, steps + 1), desc=f"train {experiment}", mininterval=5,
@@ -283,11 +299,12 @@ def train(train_shards, valid_shards, out_checkpoint, out_metrics, experiment: s
             trainer.update_schedule(step)
         x, y = (t.to(trainer.device, non_blocking=True) for t in next(batches)[:2])
         drawn += 1
-        row.update(trainer.generator_step(y if identity else x, y))
+        validating = step % spec["validate_every"] == 0 or step == steps
+        row.update(trainer.generator_step(y if identity else x, y, measure=validating))
         row["lr"] = trainer.opt_g.param_groups[0]["lr"]
         # refresh=False: the bar redraws at most every mininterval, not every step.
         progress.set_postfix(loss=f"{row['train_loss']:.2e}", refresh=False)
-        if step % spec["validate_every"] == 0 or step == steps:
+        if validating:
             row.update(trainer.validate(valid_y if identity else valid_x, valid_y,
                                         batch_size))
             if trainer.scheduler:
@@ -332,12 +349,12 @@ def shape(checkpoint_path, spec: dict, batches, device) -> None:
         return
     generator = generator.to(device)
     discriminator = load_discriminator(checkpoint_path, checkpoint).to(device)
-    collab, disc = spec["collab"], spec["discriminator"]
+    collab = spec["collab"]
     sampler = CollaborativeSampler(generator, discriminator, collab["layer"],
                                    collab["step_size"], collab["eta"], collab["max_iters"])
-    history = shape_discriminator(sampler, batches, collab["shaping_iters"], disc["lr"],
-                                  disc.get("betas", (0.5, 0.999)), disc.get("gp_weight", 10.0),
-                                  device)
+    history = shape_discriminator(
+        sampler, batches, collab["shaping_iters"],
+        discriminator_blocks(spec["discriminator"])[0].get("gp_weight", 10.0), device)
     log.info("shaped the discriminator for %d iterations: loss %.4g -> %.4g", len(history),
              history[0], history[-1])
     checkpoint.update(discriminator_state=cpu_state(discriminator), shaped=len(history))

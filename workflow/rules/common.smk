@@ -50,10 +50,13 @@ def check_config():
             raise WorkflowError(f"config: experiments.{name}.task: unknown task "
                                 f"{experiment['task']!r}")
         model = experiment["model"]
-        if "channels" in model and len(model["channels"]) != len(model["kernels"]):
+        if model["name"] != "wavenet" and "channels" in model and len(
+                model["channels"]) != len(model["kernels"]):
             raise WorkflowError(f"config: experiments.{name}.model: channels and kernels "
                                 f"must have the same length")
-        depth = len(model["channels"]) if "channels" in model else model.get("depth", 4)
+        # The WaveNet takes any length; the U-Nets halve it depth times.
+        depth = (0 if model["name"] == "wavenet" else
+                 len(model["channels"]) if "channels" in model else model.get("depth", 4))
         window = config["tasks"][experiment["task"]]["window"]
         if window % 2 ** depth:
             raise WorkflowError(f"config: experiments.{name}.model: the window {window} of "
@@ -66,9 +69,10 @@ def check_config():
             raise WorkflowError(f"config: experiments.{name}.collab.layer: {collab['layer']} "
                                 f"is not an up-sampling block (0..{depth - 2})")
         weights = experiment.get("losses", {})
-        if weights.get("adversarial") and "discriminator" not in experiment:
-            raise WorkflowError(f"config: experiments.{name}.losses.adversarial needs a "
-                                f"discriminator block")
+        for term in ("adversarial", "feature_matching"):
+            if weights.get(term) and "discriminator" not in experiment:
+                raise WorkflowError(f"config: experiments.{name}.losses.{term} needs a "
+                                    f"discriminator block")
         if weights.get("feature"):
             source = experiment.get("autoencoder")
             if source not in config["experiments"] or not config["experiments"][source].get(

@@ -2,16 +2,25 @@
 
 from functools import partial
 
-from .discriminator import Discriminator
+from .discriminator import KINDS, Discriminator, Discriminators
+from .hifigan import MultiScaleDiscriminator, SpectrogramDiscriminator
 from .inception import InceptionGenerator
 from .unet import UNet
+from .wavenet import WaveNet
 
 MODELS = {
     "unet": UNet,
     "inception": InceptionGenerator,
     # The 2019 report's autoencoder: the U-Net without skips, trained on identity.
     "autoencoder": partial(UNet, skips=False, input_skip=False),
+    "wavenet": WaveNet,
 }
+BLOCKS = {"multiscale": MultiScaleDiscriminator, "spectrogram": SpectrogramDiscriminator}
+# Training keys of a discriminator block, not arguments of its network.
+TRAINING_KEYS = ("name", "lr", "betas", "gp_weight", "critic_steps")
+# The adversarial loss each kind of block was designed with (losses.py).
+DEFAULT_LOSS = {"bce": "bce", "conditional": "bce", "wgan_gp": "wasserstein",
+                "multiscale": "lsgan", "spectrogram": "lsgan"}
 
 
 def build_model(spec: dict):
@@ -26,10 +35,32 @@ def build_model(spec: dict):
         raise ValueError(f"model: bad option for {name!r} ({err})") from err
 
 
-def build_discriminator(spec: dict):
-    """An experiment's ``discriminator`` block: name, channels, kernel (+ training keys)."""
-    return Discriminator(spec["name"], tuple(spec.get("channels", (16, 32, 64, 128))),
-                         spec.get("kernel", 15))
+def discriminator_blocks(spec) -> list[dict]:
+    """An experiment's ``discriminator``: one block, or a list of blocks."""
+    return list(spec) if isinstance(spec, list) else [spec]
+
+
+def build_discriminator(spec, loss: str | None = None) -> Discriminators:
+    """The experiment's discriminator blocks as one network; ``loss`` (the experiment's
+    ``adversarial_loss``) defaults to the one the first block was designed with."""
+    specs = discriminator_blocks(spec)
+    names = [s["name"] for s in specs]
+    if len(specs) > 1 and any(n in KINDS for n in names):
+        raise ValueError(f"discriminator: {names}: only multiscale and spectrogram blocks "
+                         f"combine; the reports' discriminators stand alone")
+    blocks = []
+    for block in specs:
+        kwargs = {k: v for k, v in block.items() if k not in TRAINING_KEYS}
+        if block["name"] in KINDS:
+            blocks.append(Discriminator(block["name"], tuple(kwargs.get("channels",
+                                        (16, 32, 64, 128))), kwargs.get("kernel", 15)))
+        elif block["name"] in BLOCKS:
+            blocks.append(BLOCKS[block["name"]](**{k: tuple(v) if isinstance(v, list) else v
+                                                   for k, v in kwargs.items()}))
+        else:
+            raise ValueError(f"discriminator.name: unknown discriminator {block['name']!r}; "
+                             f"known: {[*KINDS, *BLOCKS]}")
+    return Discriminators(blocks, specs, loss or DEFAULT_LOSS[names[0]])
 
 
 def parameter_count(model) -> int:

@@ -13,7 +13,7 @@ added to the output (a residual), as in the U-Net.
 import torch
 from torch import nn
 
-from .unet import SubPixel1d, check_input
+from .unet import SubPixel1d, check_input, zero_init
 
 
 class SuperPixel1d(nn.Module):
@@ -68,6 +68,8 @@ class InceptionGenerator(nn.Module):
                                           2 * width[i], kernels), SubPixel1d(2))
             for i in reversed(range(depth)))
         self.final = nn.Conv1d(2 * width[0], 1, 1)
+        if input_skip:
+            zero_init(self.final)
 
     @property
     def multiple(self) -> int:

@@ -33,6 +33,13 @@ def conv(in_ch, out_ch, kernel, stride=1):
     return nn.Conv1d(in_ch, out_ch, kernel, stride=stride, padding=kernel // 2)
 
 
+def zero_init(layer: nn.Module) -> nn.Module:
+    """A generator with an input skip starts as the identity: its last layer at zero."""
+    nn.init.zeros_(layer.weight)
+    nn.init.zeros_(layer.bias)
+    return layer
+
+
 def check_input(x, multiple: int, name: str):
     if x.dim() != 3 or x.shape[1] != 1 or x.shape[-1] % multiple:
         raise ValueError(f"{name} input must be (batch, 1, length) with length a multiple "
@@ -65,7 +72,8 @@ class UNet(nn.Module):
             self.up.append(nn.Sequential(conv(in_ch, 2 * channels[i], kernels[i]),
                                          nn.Dropout(dropout), nn.ReLU(), SubPixel1d(2)))
         last_in = channels[-1] if self.depth == 1 else widen * channels[0]
-        self.final = nn.Sequential(conv(last_in, 2, 9), SubPixel1d(2))
+        last = conv(last_in, 2, 9)
+        self.final = nn.Sequential(zero_init(last) if input_skip else last, SubPixel1d(2))
 
     @property
     def multiple(self) -> int:
