@@ -15,7 +15,7 @@ compare logarithms; feature matching divides by the real features' magnitude.
                window), averaged
   feature      mean squared difference of the frozen autoencoder's bottleneck
                activations for estimate and target (2019 report)
-  logspec      L1 distance of log10 magnitude spectrograms at two (or more)
+  logspec      L1 distance of log10(magnitude + 1e-5) spectrograms at two (or more)
                resolutions, ``logspec_resolutions`` [[n_fft, hop], ...], default a
                long window for frequency and a short one for time: [[2048, 512],
                [256, 64]] (those longer than the window are left out), averaged
@@ -39,6 +39,9 @@ from .metrics import EPS, HOP, MR_FFTS, N_FFT
 LOSSES = ("l1", "l2", "spectral", "mrstft", "logspec", "feature", "feature_matching",
           "adversarial")
 LOGSPEC_RESOLUTIONS = ((2048, 512), (256, 64))
+# The log-spectrogram loss's floor: bins 100 dB under a full-scale sine's do not
+# steer the generator (EPS, the score's floor, would let empty bins dominate).
+LOGSPEC_FLOOR = 1e-5
 
 
 def _magnitude(x: torch.Tensor, n_fft: int, hop: int) -> torch.Tensor:
@@ -80,8 +83,9 @@ def logspec_loss(estimate, target, resolutions=LOGSPEC_RESOLUTIONS) -> torch.Ten
         (estimate.shape[-1], estimate.shape[-1] // 4)]
     total = 0.0
     for n_fft, hop in fitting:
-        total = total + torch.mean(torch.abs(torch.log10(_magnitude(estimate, n_fft, hop) + EPS)
-                                             - torch.log10(_magnitude(target, n_fft, hop) + EPS)))
+        total = total + torch.mean(torch.abs(
+            torch.log10(_magnitude(estimate, n_fft, hop) + LOGSPEC_FLOOR)
+            - torch.log10(_magnitude(target, n_fft, hop) + LOGSPEC_FLOOR)))
     return total / len(fitting)
 
 

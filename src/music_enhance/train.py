@@ -211,7 +211,7 @@ class Trainer:
     @torch.no_grad()
     def validate(self, inputs, targets, batch_size: int) -> dict:
         model = self.generator.eval()
-        l2 = snr_num = snr_den = lsd = 0.0
+        l2 = snr_num = snr_den = lsd = mrstft = 0.0
         for i in range(0, len(inputs), batch_size):
             x = inputs[i:i + batch_size].to(self.device)
             y = targets[i:i + batch_size].to(self.device)
@@ -222,10 +222,11 @@ class Trainer:
             snr_num += torch.sum(y ** 2).item()
             snr_den += torch.sum((y - y_hat) ** 2).item()
             lsd += losses.lsd(y_hat, y).sum().item()
+            mrstft += losses.mrstft_loss(y_hat, y).item() * len(x)
         model.train()
         return {"valid_loss": l2 / inputs.numel(),
                 "valid_snr": 10 * math.log10(snr_num / max(snr_den, 1e-20)),
-                "valid_lsd": lsd / len(inputs)}
+                "valid_lsd": lsd / len(inputs), "valid_mrstft": mrstft / len(inputs)}
 
     def state(self) -> dict:
         return {"generator": self.generator.state_dict(), "opt_g": self.opt_g.state_dict(),

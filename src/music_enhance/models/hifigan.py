@@ -65,10 +65,9 @@ class SpectrogramDiscriminator(nn.Module):
         super().__init__()
         self.n_fft, self.hop = n_fft, hop
         layers, c_in = [], 1
-        for i, c_out in enumerate(channels):
+        for c_out in channels:
             # Strided along frequency only: time resolution is already a hop.
-            layers.append(nn.Conv2d(c_in, c_out, (9, 3), stride=(1 if i == 0 else 2, 1),
-                                    padding=(4, 1)))
+            layers.append(nn.Conv2d(c_in, c_out, (9, 3), stride=(2, 1), padding=(4, 1)))
             c_in = c_out
         self.layers = nn.ModuleList(layers)
         self.out = nn.Conv2d(c_in, 1, 3, padding=1)

@@ -1,0 +1,117 @@
+"""Adversarial training, measured: the L2 U-Net, the reports' BCE U-Net GAN and the
+HiFi-GAN recipe, trained on the demo's shards for the same steps and batches.
+
+Builds the demo's shards with Snakemake in runs/bench-gan (cached), trains each
+recipe there, and prints validation SNR, LSD and MR-STFT at the adversarial start
+and at the end, the lowest validation SNR after the start, and the last per-term
+gradient norms. Goal: the new recipe's validation SNR never falls more than 1 dB
+below its value at the adversarial start, and its final LSD and MR-STFT beat the
+L2 model's. Last line: ``ratio <new recipe's final validation LSD / L2 model's>``
+(goal: at most 0.8).
+
+    python bench/gan.py [--steps 600] [--start 200] [--only new]
+"""
+
+import argparse
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from music_enhance.train import train
+
+REPO = Path(__file__).resolve().parents[1]
+RUN = REPO / "runs" / "bench-gan"
+UNET = {"name": "unet", "channels": [16, 32, 64, 64], "kernels": [33, 17, 9, 9],
+        "dropout": 0.2, "input_skip": True}
+COMMON = {"optimizer": {"lr": 0.0003}, "batch_size": 16, "validate_every": 50}
+RECIPES = {
+    "l2": {"model": UNET},
+    # The reports' GAN, as the demo had it.
+    "bce_gan": {"model": UNET, "losses": {"l2": 1.0, "adversarial": 0.001},
+                "discriminator": {"name": "bce", "channels": [16, 32, 64, 128], "lr": 1e-4}},
+    # HiFi-GAN for enhancement (Su et al. 2020): waveform discriminators at three
+    # rates and a spectrogram one, least squares, feature matching, a two-resolution
+    # log-spectrogram loss and the L1 sample loss.
+    "new": {"model": UNET,
+            "losses": {"l1": 1.0, "logspec": 1.0, "feature_matching": 1.0,
+                       "adversarial": 1.0},
+            # Narrower than the defaults, to fit a CPU budget.
+            "discriminator": [{"name": "multiscale", "channels": [16, 32, 64], "lr": 1e-4,
+                               "betas": [0.8, 0.99]},
+                              {"name": "spectrogram", "channels": [8, 16, 32], "lr": 1e-4,
+                               "betas": [0.8, 0.99]}]},
+}
+
+
+def shards() -> tuple[list[Path], list[Path]]:
+    """The demo's training and validation shards of task piano_sr (built if needed)."""
+    RUN.mkdir(parents=True, exist_ok=True)
+    subprocess.run([Path(sys.executable).parent / "snakemake", "--snakefile", REPO / "Snakefile",
+                    "--directory", RUN, "--cores", "2", "--until", "shard", "--quiet"],
+                   check=True)
+    found = [sorted((RUN / "results/shards/piano_sr" / split).glob("*.h5"))
+             for split in ("train", "validation")]
+    return found[0], found[1]
+
+
+def read_rows(path) -> list[dict]:
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def summary(rows: list[dict], start: int) -> dict:
+    valid = [r for r in rows if r["valid_snr"]]
+    at_start = max((r for r in valid if int(r["step"]) <= start), key=lambda r: int(r["step"]))
+    after = [float(r["valid_snr"]) for r in valid if int(r["step"]) > start]
+    grads = {k: float(v) for k, v in valid[-1].items() if k.startswith("grad_") and v}
+    return {"start": at_start, "end": valid[-1], "min_snr_after": min(after),
+            "grads": grads}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=600)
+    parser.add_argument("--start", type=int, default=200, help="adversarial start step")
+    parser.add_argument("--only", nargs="+", choices=sorted(RECIPES), default=sorted(RECIPES))
+    parser.add_argument("--seed", type=int, default=1234)
+    args = parser.parse_args()
+    train_shards, valid_shards = shards()
+    results = {}
+    for name in ("l2", "bce_gan", "new"):
+        out = RUN / "train" / name
+        spec = {**COMMON, **RECIPES[name], "steps": args.steps,
+                "adversarial_start": {"step": args.start}}
+        done = out / "spec.yaml"
+        if name in args.only and not (done.exists() and yaml.safe_load(done.read_text())
+                                      == spec):
+            out.mkdir(parents=True, exist_ok=True)
+            train(train_shards, valid_shards, out / "generator.pt", out / "metrics.csv", name,
+                  spec, args.seed, threads=2)
+            done.write_text(yaml.safe_dump(spec))
+        if (out / "metrics.csv").exists():
+            results[name] = summary(read_rows(out / "metrics.csv"), args.start)
+    print(f"{'recipe':8} {'at step':>8} {'SNR dB':>8} {'LSD':>7} {'MR-STFT':>8} | "
+          f"{'end SNR':>8} {'LSD':>7} {'MR-STFT':>8} | {'min SNR after start':>20}")
+    for name, r in results.items():
+        s, e = r["start"], r["end"]
+        print(f"{name:8} {s['step']:>8} {float(s['valid_snr']):8.2f} {float(s['valid_lsd']):7.3f} "
+              f"{float(s['valid_mrstft']):8.3f} | {float(e['valid_snr']):8.2f} "
+              f"{float(e['valid_lsd']):7.3f} {float(e['valid_mrstft']):8.3f} | "
+              f"{r['min_snr_after']:20.2f}")
+    for name, r in results.items():
+        print(f"{name} gradient norms at the output (last validation): "
+              + ", ".join(f"{k[5:]} {v:.3g}" for k, v in r["grads"].items()))
+    if "new" in results and "l2" in results:
+        new, l2 = results["new"], results["l2"]
+        drop = float(new["start"]["valid_snr"]) - new["min_snr_after"]
+        print(f"new recipe: SNR falls at most {drop:.2f} dB below its start (goal <= 1), "
+              f"final MR-STFT {float(new['end']['valid_mrstft']):.3f} vs L2 "
+              f"{float(l2['end']['valid_mrstft']):.3f}")
+        print(f"ratio {float(new['end']['valid_lsd']) / float(l2['end']['valid_lsd']):.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""The HiFi-GAN recipe: WaveNet, multiscale and spectrogram discriminators, their
+losses, the scale-free convention, the identity start and per-term gradient norms."""
+
+import csv
+
+import pytest
+import torch
+
+from music_enhance import losses
+from music_enhance.collab import CollaborativeSampler
+from music_enhance.models import build_discriminator, build_model, parameter_count
+from music_enhance.train import train
+from sines import sine_shards
+
+NEW = {"model": {"name": "wavenet", "channels": 16, "skip_channels": 16, "layers": 6,
+                 "postnet": 3},
+       "discriminator": [{"name": "multiscale", "channels": [4, 16], "lr": 1e-3},
+                         {"name": "spectrogram", "channels": [4, 8], "n_fft": 256, "lr": 1e-3}],
+       "losses": {"l1": 1.0, "logspec": 1.0, "feature_matching": 1.0, "adversarial": 0.1},
+       "optimizer": {"lr": 1e-3}, "batch_size": 4, "steps": 12, "validate_every": 4,
+       "adversarial_start": {"step": 4}}
+
+
+@pytest.fixture(scope="module")
+def shards(tmp_path_factory):
+    return sine_shards(tmp_path_factory.mktemp("shards"))
+
+
+# The counts in the README's models table.
+@pytest.mark.parametrize("spec, count, field", [
+    ({"name": "wavenet"}, 664_833, 4093),
+    ({"name": "wavenet", "postnet": 12}, 696_098, 4093),
+    ({"name": "wavenet", "channels": 32, "skip_channels": 32, "layers": 8}, 134_273, 1021),
+])
+def test_wavenet_parameters_and_receptive_field_as_documented(spec, count, field):
+    model = build_model(spec)
+    assert parameter_count(model) == count and model.receptive_field == field
+
+
+@pytest.mark.parametrize("window", [1000, 1024, 8192])
+@pytest.mark.parametrize("postnet", [0, 2])
+def test_wavenet_takes_any_length_and_starts_as_the_identity(window, postnet):
+    model = build_model({"name": "wavenet", "channels": 8, "skip_channels": 8, "layers": 4,
+                         "postnet": postnet})
+    x = torch.randn(2, 1, window)
+    with torch.no_grad():
+        assert torch.equal(model(x), x)
+        outputs = model(x, both=True)
+    assert len(outputs) == (2 if postnet else 1)
+
+
+@pytest.mark.parametrize("spec", [
+    {"name": "unet", "channels": [8, 16], "kernels": [9, 9]},
+    {"name": "inception", "depth": 2, "base": 8, "d_max": 16},
+])
+def test_generators_with_an_input_skip_start_as_the_identity(spec):
+    model = build_model({**spec, "dropout": 0.0}).eval()
+    x = torch.randn(3, 1, 1024)
+    with torch.no_grad():
+        assert torch.equal(model(x), x)
+
+
+@pytest.mark.parametrize("spec, count, maps, features, lengths", [
+    ({"name": "multiscale", "lr": 1}, 1_145_283, 3, 12, [256, 128, 64]),
+    ({"name": "multiscale", "channels": [4, 16], "scales": 2, "lr": 1}, 2 * 4_049, 2, 6,
+     [1024, 512]),
+    ({"name": "spectrogram", "lr": 1}, 70_241, 1, 3, None),
+])
+@pytest.mark.parametrize("window", [4096, 8192])
+def test_new_discriminators_give_logit_and_feature_maps(spec, count, maps, features, lengths,
+                                                        window):
+    model = build_discriminator(spec)
+    assert model.loss == "lsgan"
+    assert parameter_count(model) == count
+    logits, feats = model(torch.randn(3, 1, window))
+    assert len(logits) == maps and len(feats) == features
+    assert all(z.shape[0] == 3 and z.shape[1] == 1 for z in logits)
+    if lengths:  # each scale halves the rate; strides of 4 twice
+        assert [z.shape[-1] for z in logits] == [n * window // 4096 for n in lengths]
+    assert model.score(torch.randn(3, 1, window)).shape == (3,)
+
+
+def test_a_list_of_blocks_is_one_network_with_a_group_per_block():
+    model = build_discriminator(NEW["discriminator"])
+    logits, feats = model(torch.randn(2, 1, 2048))
+    assert len(logits) == 3 + 1 and len(feats) == 3 * 3 + 2
+    assert [g["lr"] for g in model.param_groups()] == [1e-3, 1e-3]
+    with pytest.raises(ValueError, match="only multiscale and spectrogram blocks combine"):
+        build_discriminator([{"name": "bce", "lr": 1}, {"name": "multiscale", "lr": 1}])
+
+
+def test_least_squares_and_feature_matching_losses_by_hand():
+    real = [torch.tensor([[[1.0, 3.0]], [[0.0, 1.0]]])]
+    fake = [torch.tensor([[[0.0, 2.0]], [[1.0, -2.0]]])]
+    # Generator: mean over positions of (z - 1)^2 per window.
+    assert losses.generator_adversarial("lsgan", fake).tolist() == [1.0, 4.5]
+    # Discriminator: mean of (real - 1)^2 + mean of fake^2 = (2 + 0.5) / 2 + (2 + 2.5) / 2.
+    assert losses.discriminator_loss("lsgan", real, fake).item() == pytest.approx(3.5)
+    # Feature matching: mean |real - fake| over mean |real|: 1.5 / 1.25.
+    assert losses.feature_matching(real, fake).item() == pytest.approx(1.2)
+    assert losses.generator_adversarial("wasserstein", fake).tolist() == [-1.0, 0.5]
+
+
+@pytest.mark.parametrize("name", ["l1", "l2", "logspec", "mrstft"])
+def test_reconstruction_losses_do_not_depend_on_the_loudness(name):
+    torch.manual_seed(0)
+    target = torch.randn(4, 1, 4096)
+    estimate = target + 0.3 * torch.randn(4, 1, 4096)
+    terms = [losses.reconstruction_losses({name: 1.0}, g * estimate, g * target)[name]
+             for g in (1.0, 0.01)]
+    assert terms[0].item() == pytest.approx(terms[1].item(), rel=1e-3)
+
+
+def test_gradient_norms_of_each_term_are_logged_at_validation(shards, tmp_path):
+    train([shards["train"]], [shards["validation"]], tmp_path / "g.pt", tmp_path / "m.csv",
+          "e", NEW, seed=3)
+    with open(tmp_path / "m.csv") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        validated = int(row["step"]) % 4 == 0
+        assert bool(row["grad_l1"]) == validated and bool(row["grad_logspec"]) == validated
+        assert bool(row["grad_adversarial"]) == (validated and int(row["step"]) > 4)
+    last = rows[-1]
+    assert all(float(last[f"grad_{t}"]) > 0 for t in NEW["losses"])
+    assert last["valid_mrstft"] and float(last["feature_matching"]) > 0
+
+
+def test_fifty_steps_of_the_new_recipe_on_one_batch_lower_the_reconstruction_loss():
+    torch.manual_seed(0)
+    t = torch.arange(2048) / 16000
+    target = torch.stack([0.5 * torch.sin(2 * torch.pi * f * t)
+                          for f in (220, 440, 880, 1760)]).unsqueeze(1)
+    noisy = target + 0.05 * torch.randn(target.shape, generator=torch.Generator().manual_seed(1))
+    generator = build_model(NEW["model"])
+    discriminator = build_discriminator(NEW["discriminator"])
+    opt_g = torch.optim.Adam(generator.parameters(), lr=3e-3)
+    opt_d = torch.optim.Adam(discriminator.param_groups())
+    weights = NEW["losses"]
+    history = []
+    for _ in range(50):
+        fake = generator(noisy)
+        d_loss = losses.discriminator_loss("lsgan", discriminator(target)[0],
+                                           discriminator(fake.detach())[0])
+        opt_d.zero_grad()
+        d_loss.backward()
+        opt_d.step()
+        outputs = generator(noisy, both=True)
+        terms = {}
+        for out in outputs:
+            for name, value in losses.reconstruction_losses(weights, out, target).items():
+                terms[name] = terms.get(name, 0.0) + value
+        fake_logits, fake_features = discriminator(outputs[-1])
+        terms["adversarial"] = losses.generator_adversarial("lsgan", fake_logits).mean()
+        terms["feature_matching"] = losses.feature_matching(discriminator(target)[1],
+                                                            fake_features)
+        loss = sum(weights[k] * v for k, v in terms.items())
+        opt_g.zero_grad()
+        loss.backward()
+        opt_g.step()
+        history.append((terms["l1"] + terms["logspec"]).item())
+    # From the identity start the log-spectral term falls slowly: 7.58 -> 6.74 here.
+    assert history[-1] < 0.92 * history[0]
+    assert sum(history[-10:]) < sum(history[:10])
+
+
+def test_collaborative_sampling_scores_with_the_mean_of_the_sub_discriminators():
+    torch.manual_seed(0)
+    generator = build_model({"name": "unet", "channels": [8, 16, 16], "kernels": [9, 9, 9],
+                             "dropout": 0.0})
+    torch.nn.init.normal_(generator.final[0].weight, std=0.01)  # away from the identity
+    discriminator = build_discriminator(NEW["discriminator"]).eval()
+    x = torch.randn(3, 1, 2048)
+    with torch.no_grad():
+        logits, _ = discriminator(generator(x))
+        expected = torch.stack([z.flatten(1).mean(1) for z in logits]).mean(0)
+        plain = CollaborativeSampler(generator, discriminator, 1, 0.0, 1e9, max_iters=0)
+        assert torch.allclose(plain.score(generator(x), x), expected)
+        refined = CollaborativeSampler(generator, discriminator, 1, 0.05, 1e9, max_iters=1)
+        assert (refined.score(refined(x), x) > plain.score(plain(x), x)).all()
