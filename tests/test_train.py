@@ -22,6 +22,14 @@ BASE = {
 }
 GAN = {**BASE, "discriminator": {"name": "bce", "channels": [4, 8], "lr": 1e-3},
        "losses": {"l2": 1.0, "adversarial": 0.01}, "adversarial_start": {"step": 4}}
+# The HiFi-GAN recipe, small: WaveNet with a postnet, multiscale + spectrogram.
+HIFI = {**BASE, "model": {"name": "wavenet", "channels": 8, "skip_channels": 8, "layers": 4,
+                          "postnet": 2},
+        "discriminator": [{"name": "multiscale", "channels": [4, 16], "lr": 1e-3},
+                          {"name": "spectrogram", "channels": [4, 8], "n_fft": 256,
+                           "lr": 1e-3}],
+        "losses": {"l1": 1.0, "logspec": 1.0, "feature_matching": 1.0, "adversarial": 1.0},
+        "adversarial_start": {"step": 4}}
 
 
 @pytest.fixture(scope="module")
@@ -119,8 +127,9 @@ def _command(shards, out, spec, extra=()):
             "--seed", "3", "--threads", "1"]
 
 
-def test_killed_run_resumes_to_the_same_curve(shards, tmp_path):
-    spec = {**GAN, "steps": 150, "validate_every": 25, "checkpoint_every": 10,
+@pytest.mark.parametrize("recipe", [GAN, HIFI], ids=["bce", "hifigan"])
+def test_killed_run_resumes_to_the_same_curve(shards, tmp_path, recipe):
+    spec = {**recipe, "steps": 150, "validate_every": 25, "checkpoint_every": 10,
             "scheduler": {"factor": 0.5, "patience": 1}}
     cli = [sys.executable, "-m", "music_enhance.cli"]
     whole = tmp_path / "whole"
@@ -142,11 +151,12 @@ def test_killed_run_resumes_to_the_same_curve(shards, tmp_path):
             == state_digest(load_generator(whole / "generator.pt")[0]))
 
 
-def test_two_process_ddp_keeps_the_ranks_identical(shards, tmp_path):
+@pytest.mark.parametrize("recipe", [BASE, HIFI], ids=["l2", "hifigan"])
+def test_two_process_ddp_keeps_the_ranks_identical(shards, tmp_path, recipe):
     torchrun = Path(sys.executable).with_name("torchrun")
     cli = [str(torchrun), "--standalone", "--nproc_per_node", "2", "-m", "music_enhance.cli"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    done = subprocess.run(_command(shards, tmp_path, {**BASE, "batch_size": 2}, cli), env=env,
+    done = subprocess.run(_command(shards, tmp_path, {**recipe, "batch_size": 2}, cli), env=env,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     reports = [line for line in done.stderr.splitlines() if "rank_digests" in line]

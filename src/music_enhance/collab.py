@@ -94,6 +94,6 @@ def shape_discriminator(sampler: CollaborativeSampler, batches, iterations: int,
         d.eval()  # sample with the running statistics, as at enhancement time
         fake = sampler(x).detach()
         d.train()
-        history.append(discriminator_update(d, d, optimizer, y, fake, x, gp_weight))
+        history.append(discriminator_update(d, optimizer, y, fake, x, gp_weight))
     d.eval()
     return history

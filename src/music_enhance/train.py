@@ -127,16 +127,16 @@ class Trainer:
             if plateau else None)
         self.bf16 = spec.get("precision", "auto") == "bf16" or (
             spec.get("precision", "auto") == "auto" and self.device.type == "cuda")
-        # DDP averages gradients across ranks; the raw modules stay reachable.
-        g, d = self.generator, self.discriminator
+        # DDP averages the generator's gradients across ranks (the discriminator's
+        # are averaged in discriminator_update); the raw module stays reachable.
+        g = self.generator
         if self.world > 1:
             ids = [self.device.index] if self.device.type == "cuda" else None
             g = DistributedDataParallel(g, device_ids=ids)
-            d = DistributedDataParallel(d, device_ids=ids) if d else None
         compile_ = spec.get("compile", "auto")
         if compile_ is True or (compile_ == "auto" and self.device.type == "cuda"):
             g = torch.compile(g)
-        self.g, self.d = g, d
+        self.g = g
         self.adversarial_on, self.last_d_loss = False, math.inf
 
     def autocast(self):
@@ -148,7 +148,7 @@ class Trainer:
         self.discriminator.requires_grad_(True)
         with torch.no_grad(), self.autocast():
             fake = self.g(x)
-        loss = discriminator_update(self.d, self.discriminator, self.opt_d, y, fake.float(), x,
+        loss = discriminator_update(self.discriminator, self.opt_d, y, fake.float(), x,
                                     self.gp_weight, self.autocast, self._clip)
         self._check(torch.tensor(loss), "discriminator")
         return loss

@@ -22,17 +22,19 @@ from .unet import zero_init
 
 
 class ResidualBlock(nn.Module):
-    def __init__(self, channels: int, skip_channels: int, kernel: int, dilation: int):
+    def __init__(self, channels: int, skip_channels: int, kernel: int, dilation: int,
+                 last: bool = False):
         super().__init__()
         self.dilated = nn.Conv1d(channels, 2 * channels, kernel, dilation=dilation,
                                  padding=dilation * (kernel - 1) // 2)
-        self.residual = nn.Conv1d(channels, channels, 1)
+        # The last block feeds only the skips: a residual output would go unused.
+        self.residual = None if last else nn.Conv1d(channels, channels, 1)
         self.skip = nn.Conv1d(channels, skip_channels, 1)
 
     def forward(self, h):
         filt, gate = self.dilated(h).chunk(2, dim=1)
         z = torch.tanh(filt) * torch.sigmoid(gate)
-        return h + self.residual(z), self.skip(z)
+        return (h if self.residual is None else h + self.residual(z)), self.skip(z)
 
 
 class WaveNet(nn.Module):
@@ -47,8 +49,10 @@ class WaveNet(nn.Module):
         self.input_skip = input_skip
         self.receptive_field = stacks * (2 ** layers - 1) * (kernel - 1) + 1
         self.inlet = nn.Conv1d(1, channels, 1)
-        self.blocks = nn.ModuleList(ResidualBlock(channels, skip_channels, kernel, 2 ** i)
-                                    for _ in range(stacks) for i in range(layers))
+        self.blocks = nn.ModuleList(
+            ResidualBlock(channels, skip_channels, kernel, 2 ** i,
+                          last=s == stacks - 1 and i == layers - 1)
+            for s in range(stacks) for i in range(layers))
         last = nn.Conv1d(skip_channels, 1, 1)
         self.outlet = nn.Sequential(nn.ReLU(), nn.Conv1d(skip_channels, skip_channels, 1),
                                     nn.ReLU(), zero_init(last) if input_skip else last)
