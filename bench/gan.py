@@ -80,7 +80,7 @@ def main():
     args = parser.parse_args()
     train_shards, valid_shards = shards()
     results = {}
-    for name in ("l2", "bce_gan", "new"):
+    for name in ("l2", "new", "bce_gan"):  # the goal's pair first
         out = RUN / "train" / name
         spec = {**COMMON, **RECIPES[name], "steps": args.steps,
                 "adversarial_start": {"step": args.start}}
