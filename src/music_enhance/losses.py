@@ -15,7 +15,8 @@ compare logarithms; feature matching divides by the real features' magnitude.
                window), averaged
   feature      mean squared difference of the frozen autoencoder's bottleneck
                activations for estimate and target (2019 report)
-  logspec      L1 distance of log10(magnitude + 1e-5) spectrograms at two (or more)
+  logspec      L1 distance of log10(magnitude + floor) spectrograms, the floor 60 dB
+               under the target's loudest bin in the batch, at two (or more)
                resolutions, ``logspec_resolutions`` [[n_fft, hop], ...], default a
                long window for frequency and a short one for time: [[2048, 512],
                [256, 64]] (those longer than the window are left out), averaged
@@ -39,9 +40,11 @@ from .metrics import EPS, HOP, MR_FFTS, N_FFT
 LOSSES = ("l1", "l2", "spectral", "mrstft", "logspec", "feature", "feature_matching",
           "adversarial")
 LOGSPEC_RESOLUTIONS = ((2048, 512), (256, 64))
-# The log-spectrogram loss's floor: bins 100 dB under a full-scale sine's do not
-# steer the generator (EPS, the score's floor, would let empty bins dominate).
-LOGSPEC_FLOOR = 1e-5
+# The log-spectrogram loss's floor, relative to the target's loudest bin in the
+# batch (-60 dB): quieter bins do not steer the generator. An absolute floor would
+# not be scale-free, and the score's EPS would let the empty band's bins, where
+# the log's slope is steepest, outweigh every other term a thousandfold.
+LOGSPEC_FLOOR = 1e-3
 
 
 def _magnitude(x: torch.Tensor, n_fft: int, hop: int) -> torch.Tensor:
@@ -83,9 +86,10 @@ def logspec_loss(estimate, target, resolutions=LOGSPEC_RESOLUTIONS) -> torch.Ten
         (estimate.shape[-1], estimate.shape[-1] // 4)]
     total = 0.0
     for n_fft, hop in fitting:
+        wanted = _magnitude(target, n_fft, hop)
+        floor = LOGSPEC_FLOOR * wanted.max().clamp_min(EPS)
         total = total + torch.mean(torch.abs(
-            torch.log10(_magnitude(estimate, n_fft, hop) + LOGSPEC_FLOOR)
-            - torch.log10(_magnitude(target, n_fft, hop) + LOGSPEC_FLOOR)))
+            torch.log10(_magnitude(estimate, n_fft, hop) + floor) - torch.log10(wanted + floor)))
     return total / len(fitting)
 
 
