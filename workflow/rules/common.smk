@@ -165,8 +165,8 @@ def manifest_table():
         try:
             table, _ = build_manifest(metadata, CORPUS, config["manifest"], bad,
                                       config.get("on_bad_midi", "fail"))
-        except ValueError as err:
-            raise WorkflowError(f"config: {err}") from err
+        except ValueError as err:  # names the filter key, or the unreadable file
+            raise WorkflowError(str(err)) from err
         check_windows(table)
         _planned["table"] = table
         _planned["midi"] = dict(zip(table["id"], table["midi"], strict=True))
