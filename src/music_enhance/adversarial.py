@@ -12,7 +12,7 @@ import torch.distributed as dist
 from . import losses
 
 
-def discriminator_update(discriminator, optimizer, real, fake, degraded, gp_weight: float,
+def discriminator_update(discriminator, optimizer, real, fake, degraded,
                          autocast=contextlib.nullcontext, clip=None) -> float:
     """One discriminator step on real targets against fakes: the loss of every block
     and sub-discriminator, plus the gradient penalty for a ``wgan_gp`` critic.
@@ -24,8 +24,8 @@ def discriminator_update(discriminator, optimizer, real, fake, degraded, gp_weig
         loss = losses.discriminator_loss(discriminator.loss, discriminator(real, degraded)[0],
                                          discriminator(fake, degraded)[0]).float()
     if discriminator.gradient_penalty:  # in fp32: it differentiates twice
-        loss = loss + gp_weight * losses.gradient_penalty(discriminator.score, real, fake,
-                                                     degraded)
+        loss = loss + discriminator.gp_weight * losses.gradient_penalty(
+            discriminator.score, real, fake, degraded)
     if not torch.isfinite(loss):
         return loss.item()  # the caller stops, naming the step
     optimizer.zero_grad(set_to_none=True)

@@ -82,7 +82,7 @@ class CollaborativeSampler:
 
 
 def shape_discriminator(sampler: CollaborativeSampler, batches, iterations: int,
-                        gp_weight: float = 10.0, device="cpu") -> list[float]:
+                        device="cpu") -> list[float]:
     """Train the sampler's discriminator on real targets against collaborative samples
     for ``iterations`` batches; the generator stays fixed. Returns the losses."""
     d = sampler.discriminator
@@ -94,6 +94,6 @@ def shape_discriminator(sampler: CollaborativeSampler, batches, iterations: int,
         d.eval()  # sample with the running statistics, as at enhancement time
         fake = sampler(x).detach()
         d.train()
-        history.append(discriminator_update(d, optimizer, y, fake, x, gp_weight))
+        history.append(discriminator_update(d, optimizer, y, fake, x))
     d.eval()
     return history

@@ -47,7 +47,7 @@ from .checkpoint import (
 from .collab import CollaborativeSampler, shape_discriminator
 from .config import canonical, code_version, derive_seed
 from .loader import ShardWindows, window_loader
-from .models import build_discriminator, build_model, discriminator_blocks
+from .models import build_discriminator, build_model
 
 log = logging.getLogger(__name__)
 VALID_WINDOWS = 256
@@ -106,9 +106,6 @@ class Trainer:
         disc_spec = spec.get("discriminator")
         self.discriminator = (build_discriminator(disc_spec, spec.get("adversarial_loss"))
                               .to(self.device) if disc_spec else None)
-        first = discriminator_blocks(disc_spec)[0] if disc_spec else {}
-        self.gp_weight = first.get("gp_weight", 10.0)
-        self.critic_steps = first.get("critic_steps", 1)
         if self.weights.get("adversarial") and not self.discriminator:
             raise ValueError(f"{experiment}: losses.adversarial needs a discriminator block")
         self.autoencoder = None
@@ -149,8 +146,8 @@ class Trainer:
         with torch.no_grad(), self.autocast():
             fake = self.g(x)
         loss = discriminator_update(self.discriminator, self.opt_d, y, fake.float(), x,
-                                    self.gp_weight, self.autocast, self._clip)
-        self._check(torch.tensor(loss), "discriminator")
+                                    self.autocast, self._clip)
+        self._check(loss, "discriminator")
         return loss
 
     def generator_step(self, x, y, measure: bool = False) -> dict:
@@ -196,9 +193,9 @@ class Trainer:
             torch.nn.utils.clip_grad_norm_(model.parameters(), self.spec["grad_clip"])
 
     def _check(self, loss, network: str):
-        if not torch.isfinite(loss):
+        if not math.isfinite(float(loss)):
             raise FloatingPointError(
-                f"{self.experiment}: {network} loss is {loss.item()} at step {self.step}; "
+                f"{self.experiment}: {network} loss is {float(loss)} at step {self.step}; "
                 f"training stopped, the last good checkpoint is kept")
 
     def update_schedule(self, step: int):
@@ -282,7 +279,7 @@ def train(train_shards, valid_shards, out_checkpoint, out_metrics, experiment: s
             atomic_save(best_checkpoint, out_checkpoint)
     writer = tensorboard_writer(Path(out_checkpoint).parent / "tensorboard") if main else None
     batches = endless(loader, sampler, drawn)
-    critic_steps = trainer.critic_steps
+    critic_steps = trainer.discriminator.critic_steps if trainer.discriminator else 1
     identity = spec.get("identity", False)  # an autoencoder: target -> target
     every = spec.get("checkpoint_every", spec["validate_every"])
     progress = tqdm(range(first, steps + 1), desc=f"train {experiment}", mininterval=5,
@@ -353,9 +350,7 @@ def shape(checkpoint_path, spec: dict, batches, device) -> None:
     collab = spec["collab"]
     sampler = CollaborativeSampler(generator, discriminator, collab["layer"],
                                    collab["step_size"], collab["eta"], collab["max_iters"])
-    history = shape_discriminator(
-        sampler, batches, collab["shaping_iters"],
-        discriminator_blocks(spec["discriminator"])[0].get("gp_weight", 10.0), device)
+    history = shape_discriminator(sampler, batches, collab["shaping_iters"], device)
     log.info("shaped the discriminator for %d iterations: loss %.4g -> %.4g", len(history),
              history[0], history[-1])
     checkpoint.update(discriminator_state=cpu_state(discriminator), shaped=len(history))

@@ -64,6 +64,9 @@ class Discriminators(nn.Module):
         self.specs = specs
         self.loss = loss  # bce, lsgan or wasserstein (losses.py)
         self.gradient_penalty = any(spec["name"] == "wgan_gp" for spec in specs)
+        # A wgan_gp critic stands alone, so the first block holds the training keys.
+        self.gp_weight = specs[0].get("gp_weight", 10.0)
+        self.critic_steps = specs[0].get("critic_steps", 1)
 
     def forward(self, candidate, degraded=None):
         """(logit maps, feature maps) of every block, in block order."""
