@@ -31,7 +31,7 @@ include: "workflow/rules/common.smk"
 
 
 wildcard_constraints:
-    piece=r"[A-Za-z0-9_-]+",
+    batch=r"[0-9]+",
     instrument=r"[A-Za-z0-9_-]+",
     chain=r"[A-Za-z0-9_-]+",
     rate=r"[0-9]+",
@@ -40,7 +40,7 @@ wildcard_constraints:
     split="|".join(TRAIN_SPLITS),
     method=r"linear|cubic|sinc|wiener",
     index=r"[0-9]+",
-    system="|".join(re.escape(s) for s in SYSTEMS),
+    system="|".join(re.escape(s) for s in PLAN.systems),
 
 
 include: "workflow/rules/download.smk"
@@ -56,7 +56,8 @@ include: "workflow/rules/report.smk"
 
 rule all:
     input:
+        "results/manifest.csv",
         "results/scores/summary.csv",
         "results/report/summary.html",
-        expand("results/report/{experiment}/spectrogram.png", experiment=EXPERIMENTS),
+        expand("results/report/{experiment}/spectrogram.png", experiment=PLAN.experiments),
     default_target: True

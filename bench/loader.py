@@ -58,7 +58,8 @@ def main():
         ids.append(f"p{i}")
     paths = [tmp / "a.h5", tmp / "b.h5"]
     for path, part in zip(paths, (ids[:3], ids[3:]), strict=True):
-        shard_pieces(part, str(tmp / "{id}.flac"), str(tmp / "{id}.flac"), path, WINDOW,
+        shard_pieces(part, [str(tmp / f"{i}.flac") for i in part],
+                     [str(tmp / f"{i}.flac") for i in part], path, WINDOW,
                      WINDOW // 2, {})
     dataset = ShardWindows(paths)
     memory = dataset.__getitems__(np.arange(len(dataset)))[:2]
@@ -93,7 +94,8 @@ def main():
                                        ("float32", "lzf"), ("float32", "gzip")):
         variant = [tmp / f"{sample_format}-{compression}-{i}.h5" for i in range(2)]
         for path, part in zip(variant, (ids[:3], ids[3:]), strict=True):
-            shard_pieces(part, str(tmp / "{id}.flac"), str(tmp / "{id}.flac"), path, WINDOW,
+            shard_pieces(part, [str(tmp / f"{i}.flac") for i in part],
+                     [str(tmp / f"{i}.flac") for i in part], path, WINDOW,
                          WINDOW // 2, {}, sample_format=sample_format, compression=compression)
         formats[sample_format, compression] = (
             sum(p.stat().st_size for p in variant) / 2**20,

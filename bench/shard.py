@@ -35,11 +35,12 @@ def main():
                            f"read_mono('{tmp}/long.flac')")
     long_peak, long_s = peak_of(
         "from music_enhance.shard import shard_pieces\n"
-        f"shard_pieces(['long'], '{tmp}/{{id}}.flac', '{tmp}/{{id}}.flac', '{tmp}/l.h5', "
+        f"shard_pieces(['long'], ['{tmp}/long.flac'], ['{tmp}/long.flac'], '{tmp}/l.h5', "
         "8192, 4096, {})")
     many_peak, many_s = peak_of(
         "from music_enhance.shard import shard_pieces\n"
-        f"shard_pieces('{ids}'.split(','), '{tmp}/{{id}}.flac', '{tmp}/{{id}}.flac', "
+        f"ids = '{ids}'.split(','); files = [f'{tmp}/{{i}}.flac' for i in ids]\n"
+        f"shard_pieces(ids, files, files, "
         f"'{tmp}/m.h5', 8192, 4096, {{}})")
     print(f"{'at 44.1 kHz, window 8192, stride 4096':42}{'peak RSS (GiB)':>16}{'wall (s)':>10}")
     print(f"{'read the 30-minute piece only':42}{read_peak:>16.2f}{'':>10}")

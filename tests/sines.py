@@ -20,6 +20,7 @@ def sine_shards(root) -> dict:
     paths = {}
     for split, ids in (("train", ["p0", "p1", "p2", "p3"]), ("validation", ["p4", "p5"])):
         paths[split] = root / f"{split}.h5"
-        shard_pieces(ids, str(root / "{id}.input.flac"), str(root / "{id}.target.flac"),
+        shard_pieces(ids, [str(root / f"{i}.input.flac") for i in ids],
+                     [str(root / f"{i}.target.flac") for i in ids],
                      paths[split], WINDOW, WINDOW // 2, {})
     return paths

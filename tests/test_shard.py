@@ -31,12 +31,16 @@ def shards(tmp_path, rng):
     for index, pieces in enumerate([["p1", "p2"], ["p3", "p4"]]):
         for piece in pieces:
             (tmp_path / f"{piece}.json").write_text(f'{{"piece": "{piece}"}}')
-        shard_pieces(pieces, str(tmp_path / "{id}.input.flac"),
-                     str(tmp_path / "{id}.target.flac"), tmp_path / f"train{index}.h5",
+        shard_pieces(pieces, files(tmp_path, pieces, ".input.flac"),
+                     files(tmp_path, pieces, ".target.flac"), tmp_path / f"train{index}.h5",
                      window=1024, stride=512, attrs={"task": "t", "config_hash": "abc"},
-                     values_pattern=str(tmp_path / "{id}.json"))
+                     values=files(tmp_path, pieces, ".json"))
         paths.append(tmp_path / f"train{index}.h5")
     return tmp_path, paths
+
+
+def files(root, ids, suffix) -> list[str]:
+    return [str(root / f"{i}{suffix}") for i in ids]
 
 
 def test_windows_equal_the_source_audio_at_their_offsets(shards):
@@ -74,7 +78,7 @@ def test_silent_windows_are_dropped_and_counted(tmp_path, rng):
     audio = (0.1 * rng.standard_normal(8192)).astype(np.float32)
     audio[4096:] = 0.0  # second half silent
     write_audio(tmp_path / "s.flac", audio, 16000)
-    count = shard_pieces(["s"], str(tmp_path / "{id}.flac"), str(tmp_path / "{id}.flac"),
+    count = shard_pieces(["s"], files(tmp_path, ["s"], ".flac"), files(tmp_path, ["s"], ".flac"),
                          tmp_path / "s.h5", 1024, 1024, {}, min_rms_dbfs=-60)
     with h5py.File(tmp_path / "s.h5", "r") as h5:
         assert count == 4 and h5.attrs["dropped_silent"] == 4
@@ -83,9 +87,10 @@ def test_silent_windows_are_dropped_and_counted(tmp_path, rng):
 
 def test_same_inputs_same_shard_bytes(shards, tmp_path):
     root, paths = shards
-    shard_pieces(["p1", "p2"], str(root / "{id}.input.flac"), str(root / "{id}.target.flac"),
-                 tmp_path / "again.h5", 1024, 512, {"task": "t", "config_hash": "abc"},
-                 values_pattern=str(root / "{id}.json"))
+    shard_pieces(["p1", "p2"], files(root, ["p1", "p2"], ".input.flac"),
+                 files(root, ["p1", "p2"], ".target.flac"), tmp_path / "again.h5", 1024, 512,
+                 {"task": "t", "config_hash": "abc"},
+                 values=files(root, ["p1", "p2"], ".json"))
     digest = [hashlib.sha256(p.read_bytes()).hexdigest() for p in (paths[0],
                                                                     tmp_path / "again.h5")]
     assert digest[0] == digest[1]
@@ -153,8 +158,8 @@ def test_misaligned_pair_is_a_clear_error(tmp_path, rng):
     write_audio(tmp_path / "a.input.flac", rng.standard_normal(2000) * 0.1, 16000)
     write_audio(tmp_path / "a.target.flac", rng.standard_normal(2001) * 0.1, 16000)
     with pytest.raises(ValueError, match="are not aligned"):
-        shard_pieces(["a"], str(tmp_path / "{id}.input.flac"),
-                     str(tmp_path / "{id}.target.flac"), tmp_path / "s.h5", 512, 256, {})
+        shard_pieces(["a"], files(tmp_path, ["a"], ".input.flac"),
+                     files(tmp_path, ["a"], ".target.flac"), tmp_path / "s.h5", 512, 256, {})
     assert not (tmp_path / "s.h5").exists()
 
 
@@ -174,7 +179,8 @@ def test_sample_formats_and_compression_keep_the_windows(shards, tmp_path, sampl
                                                          compression):
     root, paths = shards
     out = tmp_path / f"{sample_format}-{compression}.h5"
-    shard_pieces(["p1", "p2"], str(root / "{id}.input.flac"), str(root / "{id}.target.flac"),
+    shard_pieces(["p1", "p2"], files(root, ["p1", "p2"], ".input.flac"),
+                 files(root, ["p1", "p2"], ".target.flac"),
                  out, 1024, 512, {}, sample_format=sample_format, compression=compression)
     with h5py.File(out, "r") as h5:
         assert h5["input"].dtype == np.dtype(sample_format)
@@ -197,8 +203,8 @@ def test_int16_shards_are_half_the_size(shards, tmp_path):
     sizes = {}
     for sample_format in ("float32", "int16"):
         out = tmp_path / f"{sample_format}.h5"
-        shard_pieces(["p1", "p2"], str(root / "{id}.input.flac"),
-                     str(root / "{id}.target.flac"), out, 1024, 512, {},
+        shard_pieces(["p1", "p2"], files(root, ["p1", "p2"], ".input.flac"),
+                     files(root, ["p1", "p2"], ".target.flac"), out, 1024, 512, {},
                      sample_format=sample_format)
         sizes[sample_format] = out.stat().st_size
     payload = 13 * 2 * 1024 * 2  # windows x sides x samples x 2 bytes saved
@@ -217,8 +223,9 @@ def test_truncated_shard_names_the_file(shards, tmp_path):
 def test_bad_sample_format_names_the_key(shards, tmp_path):
     root, _ = shards
     with pytest.raises(ValueError, match="shard.sample_format: 'int8'"):
-        shard_pieces(["p1"], str(root / "{id}.input.flac"), str(root / "{id}.target.flac"),
-                     tmp_path / "x.h5", 1024, 512, {}, sample_format="int8")
+        shard_pieces(["p1"], files(root, ["p1"], ".input.flac"),
+                     files(root, ["p1"], ".target.flac"), tmp_path / "x.h5", 1024, 512, {},
+                     sample_format="int8")
     assert not list(tmp_path.glob("*x.h5*"))
 
 
@@ -231,7 +238,7 @@ def _shard_in_child(out, source, file_size_limit=None):
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the write fails with EFBIG instead
         resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
     try:
-        shard_pieces(["a"], source, source, out, 1024, 512, {})
+        shard_pieces(["a"], [source.format(id="a")], [source.format(id="a")], out, 1024, 512, {})
     except ValueError as err:
         return str(err)
     return None

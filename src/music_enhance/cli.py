@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .config import schema_default
 
 log = logging.getLogger("music_enhance")
 
@@ -49,27 +50,44 @@ def cmd_manifest(args):
     log.info("manifest: %s", table["split"].value_counts().to_dict())
 
 
+def same_length(args, *names) -> None:
+    lengths = {name: len(getattr(args, name) or []) for name in names}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(f"{' / '.join('--' + n for n in names)}: one file each, got "
+                         f"{lengths}")
+
+
 def cmd_render(args):
+    from .batch import run_batch
     from .render import render
     spec = args.instrument
-    info = render(args.midi, args.out, spec["name"], spec["program"], spec["soundfont"],
-                  args.rate, gain=spec.get("gain", 0.4), tail=spec.get("tail", 1.0))
-    log.info("rendered %s: %s", args.out, info)
+    same_length(args, "midi", "outputs")
+
+    def one(index):
+        return render(args.midi[index], args.outputs[index], spec["name"], spec["program"],
+                      spec["soundfont"], args.rate, gain=spec["gain"], tail=spec["tail"])
+    run_batch(args.record, args.outputs, one)
 
 
 def cmd_degrade(args):
+    from .batch import run_batch
     from .degrade import degrade
-    drawn = degrade(args.input, args.out_audio, args.out_values, args.chain_name, args.chain,
-                    args.seed, args.piece, args.max_clipped)
-    log.info("degraded %s: %s", args.out_audio, drawn)
+    same_length(args, "pieces", "inputs", "outputs", "values")
+
+    def one(index):
+        return degrade(args.inputs[index], args.outputs[index], args.values[index],
+                       args.chain_name, args.chain, args.seed, args.pieces[index],
+                       args.max_clipped)
+    run_batch(args.record, args.outputs, one)
 
 
 def cmd_shard(args):
     from .shard import shard_pieces
+    same_length(args, "pieces", "inputs", "targets", *(["values"] if args.values else []))
     attrs = {"task": args.task, "split": args.split, "config_hash": args.config_hash}
-    count = shard_pieces(args.pieces.split(","), args.input_pattern, args.target_pattern,
-                         args.out, args.window, args.stride, attrs, args.values_pattern,
-                         min_rms_dbfs=args.min_rms_dbfs, file_locking=not args.no_file_locking,
+    count = shard_pieces(args.pieces, args.inputs, args.targets, args.out, args.window,
+                         args.stride, attrs, args.values, min_rms_dbfs=args.min_rms_dbfs,
+                         file_locking=not args.no_file_locking,
                          sample_format=args.sample_format, compression=args.compression)
     log.info("wrote %d windows to %s", count, args.out)
 
@@ -84,7 +102,8 @@ def cmd_train(args):
     log.info("CUDA_VISIBLE_DEVICES=%s, CUDA available: %s",
              os.environ.get("CUDA_VISIBLE_DEVICES", "unset"), torch.cuda.is_available())
     result = train(args.train_shards, args.valid_shards, args.checkpoint, args.metrics,
-                   args.experiment, args.spec, args.seed, args.threads, args.autoencoder)
+                   args.experiment, args.spec, args.seed, args.threads, args.autoencoder,
+                   file_locking=not args.no_file_locking)
     log.info("trained %s: %s", args.experiment, result)
     if len(set(result["rank_digests"])) > 1:
         raise ValueError(f"{args.experiment}: ranks ended with different weights "
@@ -92,31 +111,33 @@ def cmd_train(args):
 
 
 def cmd_enhance(args):
+    from .batch import run_batch
     from .enhance import enhance
-    info = enhance(args.input, args.out, args.checkpoint, args.batch_size, args.threads,
-                   args.merge, collab=args.collab)
-    if args.info:
-        Path(args.info).write_text(json.dumps(info, indent=1) + "\n")
-    log.info("enhanced %s: %d samples x %d channels in %.1f s, %.1fx real time", args.out,
-             info["samples"], info["channels"], info["seconds"], info["real_time_factor"])
+    same_length(args, "inputs", "outputs", *(["infos"] if args.infos else []))
+
+    def one(index):
+        info = enhance(args.inputs[index], args.outputs[index], args.checkpoint,
+                       args.batch_size, args.threads, args.merge, collab=args.collab)
+        if args.infos:
+            Path(args.infos[index]).write_text(json.dumps(info, indent=1) + "\n")
+        return (f"{info['samples']} samples x {info['channels']} channels in "
+                f"{info['seconds']:.1f} s, {info['real_time_factor']:.1f}x real time")
+    run_batch(args.record, args.outputs, one)
 
 
 def cmd_baseline(args):
     from .baselines import baseline
-    baseline(args.input, args.out, args.method, args.low_rate)
-    log.info("baseline %s: %s", args.method, args.out)
+    from .batch import run_batch
+    same_length(args, "inputs", "outputs")
+    run_batch(args.record, args.outputs, lambda index: baseline(
+        args.inputs[index], args.outputs[index], args.method, args.low_rate))
 
 
 def cmd_score(args):
-    import pandas as pd
-
     from .score import score_system
-    table = pd.read_csv(args.manifest)
-    pieces = table.loc[table["split"] == args.split, "id"].tolist()
-    scores = score_system(args.system, args.task, pieces,
-                          [args.estimate_pattern.format(id=p) for p in pieces],
-                          [args.target_pattern.format(id=p) for p in pieces], args.out,
-                          args.low_hz)
+    same_length(args, "pieces", "estimates", "targets")
+    scores = score_system(args.system, args.task, args.pieces, args.estimates, args.targets,
+                          args.out, args.low_hz)
     log.info("%s: mean SNR %.3f dB, mean LSD %.4f", args.system, scores["snr"].mean(),
              scores["lsd"].mean())
 
@@ -174,35 +195,39 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("out_csv")
     s.add_argument("--filters", type=json_arg, default={}, help="JSON manifest filters")
     s.add_argument("--skipped", help="CSV of the selected pieces left out as bad MIDI")
-    s.add_argument("--on-bad-midi", choices=["fail", "skip"], default="fail")
+    s.add_argument("--on-bad-midi", choices=["fail", "skip"],
+                   default=schema_default("on_bad_midi"))
     s.set_defaults(func=cmd_manifest)
 
-    s = sub.add_parser("render", help="render one MIDI file with one instrument")
-    s.add_argument("midi")
-    s.add_argument("out")
+    record = "JSON record of the batch written last (the file the DAG tracks)"
+    s = sub.add_parser("render", help="render MIDI files with one instrument")
+    s.add_argument("--midi", nargs="+", required=True)
+    s.add_argument("--outputs", nargs="+", required=True, help="one audio file per MIDI")
     s.add_argument("--instrument", type=json_arg, required=True,
-                   help='JSON: {"name", "program", "soundfont", "gain"?, "tail"?}')
+                   help='JSON: {"name", "program", "soundfont", "gain", "tail"}')
     s.add_argument("--rate", type=int, required=True)
+    s.add_argument("--record", help=record)
     s.set_defaults(func=cmd_render)
 
-    s = sub.add_parser("degrade", help="apply a degradation chain to one render")
-    s.add_argument("input")
-    s.add_argument("out_audio")
-    s.add_argument("out_values", help="JSON file of the values drawn")
+    s = sub.add_parser("degrade", help="apply a degradation chain to renders")
+    s.add_argument("--pieces", nargs="+", required=True, help="piece ids (seed the draws)")
+    s.add_argument("--inputs", nargs="+", required=True)
+    s.add_argument("--outputs", nargs="+", required=True)
+    s.add_argument("--values", nargs="+", required=True, help="JSON files of the values drawn")
     s.add_argument("--chain-name", required=True)
     s.add_argument("--chain", type=json_arg, required=True, help="JSON list of steps")
     s.add_argument("--seed", type=int, required=True)
-    s.add_argument("--piece", required=True)
-    s.add_argument("--max-clipped", type=float, default=1e-3,
+    s.add_argument("--max-clipped", type=float, default=schema_default("degrade.max_clipped"),
                    help="fraction of clipped samples above which the piece is an error")
+    s.add_argument("--record", help=record)
     s.set_defaults(func=cmd_degrade)
 
     s = sub.add_parser("shard", help="window some pieces of one task's split into HDF5")
     s.add_argument("out")
-    s.add_argument("--pieces", required=True, help="comma-separated piece ids")
-    s.add_argument("--input-pattern", required=True, help="path with {id}")
-    s.add_argument("--target-pattern", required=True, help="path with {id}")
-    s.add_argument("--values-pattern", help="JSON of drawn degradation values, with {id}")
+    s.add_argument("--pieces", nargs="+", required=True)
+    s.add_argument("--inputs", nargs="+", required=True, help="input audio, one per piece")
+    s.add_argument("--targets", nargs="+", required=True, help="target audio, one per piece")
+    s.add_argument("--values", nargs="+", help="JSON of drawn degradation values per piece")
     s.add_argument("--window", type=int, required=True)
     s.add_argument("--stride", type=int, required=True)
     s.add_argument("--task", required=True)
@@ -211,8 +236,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--min-rms-dbfs", type=float, help="drop windows whose target is quieter")
     s.add_argument("--no-file-locking", action="store_true",
                    help="HDF5 without file locks (some shared cluster filesystems)")
-    s.add_argument("--sample-format", choices=["float32", "int16"], default="float32")
-    s.add_argument("--compression", choices=["none", "lzf", "gzip"], default="none")
+    s.add_argument("--sample-format", choices=["float32", "int16"],
+                   default=schema_default("shard.sample_format"))
+    s.add_argument("--compression", choices=["none", "lzf", "gzip"],
+                   default=schema_default("shard.compression"))
     s.set_defaults(func=cmd_shard)
 
     s = sub.add_parser("train", help="train one experiment")
@@ -225,36 +252,40 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, required=True)
     s.add_argument("--threads", type=int, default=1)
     s.add_argument("--autoencoder", help="checkpoint of the autoencoder (feature loss)")
+    s.add_argument("--no-file-locking", action="store_true",
+                   help="read the shards without HDF5 file locks")
     s.set_defaults(func=cmd_train)
 
-    s = sub.add_parser("enhance", help="enhance a whole file with a trained generator")
-    s.add_argument("input")
-    s.add_argument("out")
+    s = sub.add_parser("enhance", help="enhance whole files with a trained generator")
+    s.add_argument("--inputs", nargs="+", required=True)
+    s.add_argument("--outputs", nargs="+", required=True)
     s.add_argument("--checkpoint", required=True)
-    s.add_argument("--batch-size", type=int, default=16)
+    s.add_argument("--batch-size", type=int, default=schema_default("enhance.batch_size"))
     s.add_argument("--threads", type=int, default=1)
-    s.add_argument("--merge", choices=["ola", "crop"], default="ola",
+    s.add_argument("--merge", choices=["ola", "crop"], default=schema_default("enhance.merge"),
                    help="overlap-add with Hann weights, or crop-and-concatenate")
     s.add_argument("--collab", type=json_arg,
                    help="JSON {layer, step_size, eta, max_iters}: collaborative sampling")
-    s.add_argument("--info", help="write samples, seconds, real-time factor here (JSON)")
+    s.add_argument("--infos", nargs="+",
+                   help="per output, write samples, seconds, real-time factor here (JSON)")
+    s.add_argument("--record", help=record)
     s.set_defaults(func=cmd_enhance)
 
-    s = sub.add_parser("baseline", help="a classical baseline from a degraded input")
-    s.add_argument("input")
-    s.add_argument("out")
+    s = sub.add_parser("baseline", help="a classical baseline from degraded inputs")
+    s.add_argument("--inputs", nargs="+", required=True)
+    s.add_argument("--outputs", nargs="+", required=True)
     s.add_argument("--method", required=True, choices=["linear", "cubic", "sinc", "wiener"])
     s.add_argument("--low-rate", type=int, help="the chain's resample rate (upsamplers)")
+    s.add_argument("--record", help=record)
     s.set_defaults(func=cmd_baseline)
 
     s = sub.add_parser("score", help="SNR and LSD per piece of one system")
     s.add_argument("out")
     s.add_argument("--system", required=True)
     s.add_argument("--task", required=True)
-    s.add_argument("--manifest", required=True)
-    s.add_argument("--split", default="test")
-    s.add_argument("--estimate-pattern", required=True, help="path with {id}")
-    s.add_argument("--target-pattern", required=True, help="path with {id}")
+    s.add_argument("--pieces", nargs="+", required=True)
+    s.add_argument("--estimates", nargs="+", required=True, help="one audio file per piece")
+    s.add_argument("--targets", nargs="+", required=True, help="one audio file per piece")
     s.add_argument("--low-hz", type=float, help="lower edge of the high-band LSD")
     s.set_defaults(func=cmd_score)
 

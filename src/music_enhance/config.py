@@ -6,6 +6,8 @@ that hold whole numbers written as integers (``11025`` and ``11025.0`` in
 config.yaml must not count as a change).
 """
 
+import ast
+import copy
 import hashlib
 import json
 from pathlib import Path
@@ -14,27 +16,60 @@ import jsonschema
 import yaml
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+SCHEMA = PACKAGE_DIR.parents[1] / "workflow/schemas/config.schema.yaml"
 
-# Modules whose source a stage's output depends on. Their hash is a rule param,
-# so editing a stage's code reruns that stage (and what follows) but nothing else.
-STAGE_MODULES = {
-    "download": ["demo.py", "download.py", "manifest.py", "render.py"],
-    "manifest": ["manifest.py"],
-    "render": ["render.py", "audio.py"],
-    "degrade": ["degrade.py", "audio.py"],
-    "shard": ["shard.py", "audio.py"],
-    "train": ["train.py", "adversarial.py", "checkpoint.py", "collab.py", "losses.py",
-              "metrics.py", "loader.py", "models/unet.py", "models/inception.py",
-              "models/wavenet.py", "models/discriminator.py", "models/hifigan.py",
-              "models/__init__.py"],
-    "enhance": ["enhance.py", "adversarial.py", "checkpoint.py", "collab.py", "losses.py",
-                "metrics.py", "audio.py", "models/unet.py", "models/inception.py",
-                "models/wavenet.py", "models/discriminator.py", "models/hifigan.py",
-                "models/__init__.py"],
-    "baseline": ["baselines.py", "degrade.py", "audio.py"],
-    "score": ["score.py", "metrics.py", "audio.py"],
-    "report": ["report.py", "score.py", "metrics.py", "audio.py"],
+# Each stage's entry modules. A stage's code version hashes these and every
+# package module they import, transitively (imports inside functions too), so
+# editing a stage's code reruns that stage (and what follows) but nothing else.
+STAGE_ENTRIES = {
+    "download": ["demo", "download", "manifest"],
+    "manifest": ["manifest"],
+    "render": ["render"],
+    "degrade": ["degrade"],
+    "shard": ["shard"],
+    "train": ["train"],
+    "enhance": ["enhance"],
+    "baseline": ["baselines"],
+    "score": ["score"],
+    "report": ["report"],
 }
+
+
+def _module_path(name: str) -> Path:
+    path = PACKAGE_DIR / (name.replace(".", "/") + ".py")
+    return path if path.is_file() else PACKAGE_DIR / name.replace(".", "/") / "__init__.py"
+
+
+def package_imports(name: str) -> set[str]:
+    """The package modules ``name`` (dotted, relative to the package) imports directly."""
+    path = _module_path(name)
+    package = name.split(".")[:-1] if path.name != "__init__.py" else name.split(".")
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package[:len(package) - node.level + 1]
+            stem = [*base, *(node.module.split(".") if node.module else [])]
+            found.add(".".join(stem))
+            # `from . import losses` names a module, not an attribute.
+            found.update(".".join([*stem, a.name]) for a in node.names
+                         if _module_path(".".join([*stem, a.name])).is_file())
+        elif isinstance(node, ast.ImportFrom | ast.Import):
+            modules = [node.module] if isinstance(node, ast.ImportFrom) else [
+                a.name for a in node.names]
+            found.update(m.removeprefix("music_enhance.") for m in modules
+                         if m and m.startswith("music_enhance."))
+    return {m for m in found if m and _module_path(m).is_file()}
+
+
+def stage_modules(stage: str) -> list[str]:
+    """The source files (relative to the package) a stage's outputs depend on."""
+    seen, todo = set(), list(STAGE_ENTRIES[stage])
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(package_imports(name) - seen)
+    return sorted(str(_module_path(m).relative_to(PACKAGE_DIR)) for m in seen)
 
 
 def _normalise(value):
@@ -60,7 +95,7 @@ def canonical(value) -> str:
 def code_version(stage: str) -> str:
     """Short hash of the source files a stage's outputs depend on."""
     digest = hashlib.sha256()
-    for name in STAGE_MODULES[stage]:
+    for name in stage_modules(stage):
         digest.update(name.encode())
         digest.update((PACKAGE_DIR / name).read_bytes())
     return digest.hexdigest()[:16]
@@ -97,10 +132,34 @@ def check_yaml_files(paths) -> None:
             yaml.load(f, Loader=_UniqueKeyLoader)
 
 
+def schema_default(key: str):
+    """The schema's default of a dotted config key (``enhance.batch_size``): the CLI's
+    defaults are these, so a command run by hand does what the pipeline does."""
+    node = yaml.safe_load(SCHEMA.read_text())
+    for part in key.split("."):
+        node = node["properties"][part]
+    return node["default"]
+
+
+def _fill_defaults(validator, properties, instance, schema):
+    if isinstance(instance, dict):
+        for key, sub in properties.items():
+            if "default" in sub:
+                instance.setdefault(key, copy.deepcopy(sub["default"]))
+    yield from jsonschema.Draft202012Validator.VALIDATORS["properties"](
+        validator, properties, instance, schema)
+
+
+# The schema's `default:` values are the only defaults: validation writes them in.
+_FillingValidator = jsonschema.validators.extend(jsonschema.Draft202012Validator,
+                                                 {"properties": _fill_defaults})
+
+
 def validate_config(config: dict, schema_path) -> None:
-    """Validate against the JSON schema; the error is one line naming the key."""
+    """Validate against the JSON schema, filling in its defaults; the error is one
+    line naming the key."""
     schema = yaml.safe_load(Path(schema_path).read_text())
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = _FillingValidator(schema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(config))
     if error is None:
         return

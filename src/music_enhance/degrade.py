@@ -20,7 +20,7 @@ import soundfile as sf
 import sox
 
 from .audio import read_mono, write_audio
-from .config import derive_seed
+from .config import derive_seed, schema_default
 
 REVERB_RANGES = {"reverberance": (0, 100), "hf_damping": (0, 100), "room_scale": (0, 100),
                  "stereo_depth": (0, 100), "pre_delay": (0, 500), "wet_gain": (-10, 10)}
@@ -257,7 +257,7 @@ def _run_sox(tfm, audio, rate):
 
 
 def degrade(in_path, out_audio, out_values, chain_name: str, chain: list[dict], seed: int,
-            piece: str, max_clipped: float = 1e-3) -> list[dict]:
+            piece: str, max_clipped: float = schema_default("degrade.max_clipped")) -> list[dict]:
     audio, rate = read_mono(in_path)
     piece_seed = derive_seed(seed, chain_name, piece)
     out, drawn = apply_chain(audio, rate, chain, piece_seed)

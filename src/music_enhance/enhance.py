@@ -23,6 +23,7 @@ from tqdm import tqdm
 from .audio import read_audio, resample, write_audio
 from .checkpoint import load_discriminator, load_generator
 from .collab import CollaborativeSampler
+from .config import schema_default
 
 MERGES = ("ola", "crop")
 
@@ -61,8 +62,10 @@ def merge_windows(model, audio: np.ndarray, window: int, batch_size: int = 16,
     return out[hop:hop + length]
 
 
-def enhance(in_path, out_path, checkpoint_path, batch_size: int = 16, threads: int = 1,
-            merge: str = "ola", progress: bool = True, collab: dict | None = None) -> dict:
+def enhance(in_path, out_path, checkpoint_path,
+            batch_size: int = schema_default("enhance.batch_size"), threads: int = 1,
+            merge: str = schema_default("enhance.merge"), progress: bool = True,
+            collab: dict | None = None) -> dict:
     """Enhance a file; with ``collab`` ({layer, step_size, eta, max_iters}) the
     checkpoint's discriminator refines each batch (collaborative sampling)."""
     audio, rate = read_audio(in_path)  # a bad input fails before the model loads

@@ -18,6 +18,7 @@ import numpy as np
 import pretty_midi
 
 from .audio import StreamingWriter
+from .config import schema_default
 
 # FluidSynth's float output, written straight into the piece's arrays: no int16
 # dither or quantisation, and no Python-side copy per event as with get_samples().
@@ -172,7 +173,8 @@ def render_midi(midi: pretty_midi.PrettyMIDI, program: int, soundfont, rate: int
 
 
 def render(midi_path, out_path, instrument: str, program: int, soundfont, rate: int,
-           gain: float = 0.4, tail: float = 1.0, max_clipped: float = 1e-4) -> dict:
+           gain: float = schema_default("render.gain"),
+           tail: float = schema_default("render.tail"), max_clipped: float = 1e-4) -> dict:
     """Render one piece with one instrument; near-silent or clipping renders are errors."""
     if not Path(soundfont).is_file():
         raise FileNotFoundError(f"{soundfont}: SoundFont for instrument {instrument!r} not found")

@@ -32,6 +32,7 @@ import soundfile as sf
 
 from . import __version__
 from .audio import read_mono
+from .config import schema_default
 
 BLOCK_WINDOWS = 256
 
@@ -110,7 +111,8 @@ def _kept_offsets(target: np.ndarray, window: int, stride: int,
 
 def write_shard(out_path, pieces: list[dict], window: int, stride: int, attrs: dict,
                 min_rms_dbfs: float | None = None, file_locking: bool = True,
-                sample_format: str = "float32", compression: str = "none") -> int:
+                sample_format: str = schema_default("shard.sample_format"),
+                compression: str = schema_default("shard.compression")) -> int:
     """Write the windows of ``pieces`` ({id, input, target, values?}); return the count."""
     if window <= 0 or stride <= 0:
         raise ValueError(f"window and stride must be positive, got {window}, {stride}")
@@ -184,17 +186,16 @@ def _write(tmp, pieces, kept, window, stride, dropped, rate, attrs, file_locking
                          "sample_format": sample_format, "compression": compression, **attrs})
 
 
-def shard_pieces(ids: list[str], input_pattern: str, target_pattern: str, out_path,
-                 window: int, stride: int, attrs: dict, values_pattern: str | None = None,
+def shard_pieces(ids: list[str], inputs: list[str], targets: list[str], out_path,
+                 window: int, stride: int, attrs: dict, values: list[str] | None = None,
                  **options) -> int:
-    """Shard the pieces ``ids``; the patterns hold ``{id}`` for the piece id. ``options``
-    go to ``write_shard`` (min_rms_dbfs, file_locking, sample_format, compression)."""
+    """Shard the pieces ``ids`` from their input, target (and drawn values) files, one
+    each per piece. ``options`` go to ``write_shard`` (min_rms_dbfs, file_locking,
+    sample_format, compression)."""
     if not ids:
         raise ValueError(f"{out_path}: no piece to shard")
-    pieces = [{"id": i, "input": input_pattern.format(id=i),
-               "target": target_pattern.format(id=i),
-               "values": values_pattern.format(id=i) if values_pattern else None}
-              for i in ids]
+    pieces = [{"id": i, "input": x, "target": y, "values": v} for i, x, y, v in zip(
+        ids, inputs, targets, values or [None] * len(ids), strict=True)]
     return write_shard(out_path, pieces, window, stride, attrs, **options)
 
 

@@ -193,7 +193,7 @@ class Trainer:
             torch.nn.utils.clip_grad_norm_(model.parameters(), self.spec["grad_clip"])
 
     def _check(self, loss, network: str):
-        if not math.isfinite(float(loss)):
+        if not math.isfinite(float(loss.detach())):
             raise FloatingPointError(
                 f"{self.experiment}: {network} loss is {float(loss)} at step {self.step}; "
                 f"training stopped, the last good checkpoint is kept")
@@ -246,9 +246,11 @@ class Trainer:
 
 
 def train(train_shards, valid_shards, out_checkpoint, out_metrics, experiment: str,
-          spec: dict, seed: int, threads: int = 1, autoencoder: str | None = None) -> dict:
+          spec: dict, seed: int, threads: int = 1, autoencoder: str | None = None,
+          file_locking: bool = True) -> dict:
     torch.set_num_threads(max(1, threads))
-    train_set, valid_set = ShardWindows(train_shards), ShardWindows(valid_shards)
+    train_set, valid_set = (ShardWindows(train_shards, file_locking),
+                            ShardWindows(valid_shards, file_locking))
     for name, windows in (("training", train_set), ("validation", valid_set)):
         if len(windows) == 0:
             raise ValueError(f"{experiment}: the {name} shards {windows.paths} hold no window "

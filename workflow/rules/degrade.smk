@@ -1,26 +1,27 @@
-# degrade: a named chain applied to a render; the values drawn go next to it.
+# degrade: a named chain applied to a batch of renders; the values drawn go next to
+# each degraded file.
 
 
 rule degrade:
     input:
-        render_path("{instrument}", "{rate}", "{piece}"),
+        job("degrade", "records"),
     output:
-        audio="results/degrade/{chain}/{instrument}/{rate}/{piece}.flac",
-        values="results/degrade/{chain}/{instrument}/{rate}/{piece}.json",
+        record_of(DEGRADE),
     params:
-        chain=lambda wildcards: canonical(config["chains"][wildcards.chain]),
+        pieces=job("degrade", "pieces"),
+        inputs=job("degrade", "inputs"),
+        outputs=job("degrade", "outputs"),
+        values=job("degrade", "values"),
+        chain=job("degrade", "chain"),
         seed=config["seed"],
-        max_clipped=config.get("degrade", {}).get("max_clipped", 0.001),
+        max_clipped=config["degrade"]["max_clipped"],
         code=code_version("degrade"),
-    # Per-piece jobs take about a second: on a cluster, the profile bundles many
-    # of them into one job (group-components: pieces=N).
-    group:
-        "pieces"
     log:
-        "results/logs/degrade/{chain}/{instrument}/{rate}/{piece}.log",
+        "results/logs/degrade/{chain}/{instrument}/{rate}/{batch}.log",
     conda:
         "../../envs/music-enhance.yaml"
     shell:
-        "music-enhance degrade {input:q} {output.audio:q} {output.values:q} "
+        "music-enhance degrade --pieces {params.pieces:q} --inputs {params.inputs:q} "
+        "--outputs {params.outputs:q} --values {params.values:q} "
         "--chain-name {wildcards.chain:q} --chain {params.chain:q} --seed {params.seed} "
-        "--piece {wildcards.piece:q} --max-clipped {params.max_clipped} > {log:q} 2>&1"
+        "--max-clipped {params.max_clipped} --record {output:q} > {log:q} 2>&1"

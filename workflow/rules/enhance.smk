@@ -1,52 +1,54 @@
-# enhance: a trained generator applied to a whole test piece (overlap-add); the
-# JSON beside the output holds the timing. enhance_collab: the same generator
+# enhance: a trained generator applied to a batch of whole test pieces (overlap-add);
+# the JSON beside each output holds the timing. enhance_collab: the same generator
 # with collaborative sampling, scored as the system "<experiment>.collab".
 
 
 rule enhance:
     input:
-        audio=lambda wildcards: task_input_path(
-            experiment_task(wildcards.experiment), wildcards.piece
-        ),
-        checkpoint="results/train/{experiment}/generator.pt",
+        records=job("enhance", "records"),
+        checkpoint=CHECKPOINT,
     output:
-        audio="results/enhance/{experiment}/{piece}.flac",
-        info="results/enhance/{experiment}/{piece}.json",
+        record_of(ENHANCE),
     params:
-        batch_size=config["enhance"].get("batch_size", 16),
-        merge=config["enhance"].get("merge", "ola"),
+        inputs=job("enhance", "inputs"),
+        outputs=job("enhance", "outputs"),
+        infos=job("enhance", "infos"),
+        batch_size=config["enhance"]["batch_size"],
+        merge=config["enhance"]["merge"],
         code=code_version("enhance"),
     threads: 2
     log:
-        "results/logs/enhance/{experiment}/{piece}.log",
+        "results/logs/enhance/{experiment}/{batch}.log",
     conda:
         "../../envs/music-enhance.yaml"
     shell:
-        "music-enhance enhance {input.audio:q} {output.audio:q} --checkpoint {input.checkpoint:q} "
+        "music-enhance enhance --inputs {params.inputs:q} --outputs {params.outputs:q} "
+        "--infos {params.infos:q} --checkpoint {input.checkpoint:q} "
         "--batch-size {params.batch_size} --merge {params.merge:q} --threads {threads} "
-        "--info {output.info:q} > {log:q} 2>&1"
+        "--record {output:q} > {log:q} 2>&1"
 
 
 rule enhance_collab:
     input:
-        audio=lambda wildcards: task_input_path(
-            experiment_task(wildcards.experiment), wildcards.piece
-        ),
-        checkpoint="results/train/{experiment}/generator.pt",
+        records=job("collab", "records"),
+        checkpoint=CHECKPOINT,
     output:
-        audio="results/collab/{experiment}/{piece}.flac",
-        info="results/collab/{experiment}/{piece}.json",
+        record_of(COLLAB),
     params:
-        batch_size=config["enhance"].get("batch_size", 16),
-        merge=config["enhance"].get("merge", "ola"),
-        collab=collab_spec,
+        inputs=job("collab", "inputs"),
+        outputs=job("collab", "outputs"),
+        infos=job("collab", "infos"),
+        batch_size=config["enhance"]["batch_size"],
+        merge=config["enhance"]["merge"],
+        collab=job("collab", "collab"),
         code=code_version("enhance"),
     threads: 2
     log:
-        "results/logs/enhance_collab/{experiment}/{piece}.log",
+        "results/logs/enhance_collab/{experiment}/{batch}.log",
     conda:
         "../../envs/music-enhance.yaml"
     shell:
-        "music-enhance enhance {input.audio:q} {output.audio:q} --checkpoint {input.checkpoint:q} "
+        "music-enhance enhance --inputs {params.inputs:q} --outputs {params.outputs:q} "
+        "--infos {params.infos:q} --checkpoint {input.checkpoint:q} "
         "--batch-size {params.batch_size} --merge {params.merge:q} --threads {threads} "
-        "--collab {params.collab:q} --info {output.info:q} > {log:q} 2>&1"
+        "--collab {params.collab:q} --record {output:q} > {log:q} 2>&1"

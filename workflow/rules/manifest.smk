@@ -10,7 +10,7 @@ rule manifest:
         skipped="results/skipped.csv",
     params:
         filters=canonical(config["manifest"]),
-        on_bad_midi=config.get("on_bad_midi", "fail"),
+        on_bad_midi=config["on_bad_midi"],
         code=code_version("manifest"),
     log:
         "results/logs/manifest.log",

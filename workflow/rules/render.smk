@@ -1,24 +1,22 @@
-# render: one MIDI piece -> one mono FLAC per instrument and sample rate.
+# render: a batch of MIDI pieces -> one mono FLAC each, per instrument and sample rate.
 
 
 rule render:
     input:
-        # The MIDI file lies inside the corpus folder, the download rule's output.
-        corpus="results/corpus",
+        # The MIDI files lie inside the corpus folder, the download rule's output.
+        corpus=CORPUS,
     output:
-        "results/render/{instrument}/{rate}/{piece}.flac",
+        record_of(RENDER),
     params:
-        midi=midi_of,
-        instrument=instrument_spec,
+        midi=job("render", "midi"),
+        outputs=job("render", "outputs"),
+        instrument=job("render", "instrument"),
         code=code_version("render"),
-    # Per-piece jobs take about a second: on a cluster, the profile bundles many
-    # of them into one job (group-components: pieces=N).
-    group:
-        "pieces"
     log:
-        "results/logs/render/{instrument}/{rate}/{piece}.log",
+        "results/logs/render/{instrument}/{rate}/{batch}.log",
     conda:
         "../../envs/music-enhance.yaml"
     shell:
-        "music-enhance render {params.midi:q} {output:q} --instrument {params.instrument:q} "
-        "--rate {wildcards.rate:q} > {log:q} 2>&1"
+        "music-enhance render --midi {params.midi:q} --outputs {params.outputs:q} "
+        "--instrument {params.instrument:q} --rate {wildcards.rate:q} --record {output:q} "
+        "> {log:q} 2>&1"

@@ -5,7 +5,7 @@
 
 rule report:
     input:
-        audio=report_audio,
+        audio=job("report", "records"),
         metrics="results/train/{experiment}/metrics.csv",
     output:
         spectrogram=report(
@@ -27,7 +27,7 @@ rule report:
             subcategory="{experiment}",
         ),
     params:
-        pieces=lambda wildcards: canonical(report_pieces(wildcards)),
+        pieces=job("report", "pieces"),
         code=code_version("report"),
     log:
         "results/logs/report/{experiment}.log",

@@ -4,25 +4,27 @@
 
 rule baseline:
     input:
-        lambda wildcards: task_input_path(wildcards.task, wildcards.piece),
+        job("baseline", "records"),
     output:
-        "results/baselines/{task}/{method}/{piece}.flac",
+        record_of(BASELINE),
     params:
-        low_rate=lambda wildcards: low_rate_of(wildcards.task),
+        inputs=job("baseline", "inputs"),
+        outputs=job("baseline", "outputs"),
+        low_rate=job("baseline", "low_rate"),
         code=code_version("baseline"),
     log:
-        "results/logs/baseline/{task}/{method}/{piece}.log",
+        "results/logs/baseline/{task}/{method}/{batch}.log",
     conda:
         "../../envs/music-enhance.yaml"
     shell:
-        "music-enhance baseline {input:q} {output:q} --method {wildcards.method:q} "
-        "--low-rate {params.low_rate} > {log:q} 2>&1"
+        "music-enhance baseline --inputs {params.inputs:q} --outputs {params.outputs:q} "
+        "--method {wildcards.method:q} --low-rate {params.low_rate} --record {output:q} "
+        "> {log:q} 2>&1"
 
 
 rule score:
     input:
-        unpack(score_inputs),
-        manifest="results/manifest.csv",
+        job("score", "records"),
     output:
         report(
             "results/scores/{system}.csv",
@@ -30,10 +32,11 @@ rule score:
             category="Scores per piece",
         ),
     params:
-        task=lambda wildcards: system_task(wildcards.system),
-        estimate_pattern=lambda wildcards: system_estimate_path(wildcards.system),
-        target_pattern=lambda wildcards: task_target_path(system_task(wildcards.system)),
-        low_hz=low_hz_option,
+        task=job("score", "task"),
+        pieces=job("score", "pieces"),
+        estimates=job("score", "estimates"),
+        targets=job("score", "targets"),
+        low_hz=job("score", "low_hz"),
         code=code_version("score"),
     log:
         "results/logs/score/{system}.log",
@@ -41,14 +44,13 @@ rule score:
         "../../envs/music-enhance.yaml"
     shell:
         "music-enhance score {output:q} --system {wildcards.system:q} --task {params.task:q} "
-        "--manifest {input.manifest:q} --split test "
-        "--estimate-pattern {params.estimate_pattern:q} "
-        "--target-pattern {params.target_pattern:q} {params.low_hz} > {log:q} 2>&1"
+        "--pieces {params.pieces:q} --estimates {params.estimates:q} "
+        "--targets {params.targets:q} {params.low_hz} > {log:q} 2>&1"
 
 
 rule summarise:
     input:
-        expand("results/scores/{system}.csv", system=SYSTEMS),
+        expand("results/scores/{system}.csv", system=PLAN.systems),
     output:
         report(
             "results/scores/summary.csv",

@@ -4,18 +4,17 @@
 
 rule shard:
     input:
-        unpack(shard_inputs),
+        job("shard", "records"),
     output:
-        "results/shards/{task}/{split}/{index}.h5",
+        SHARD,
     params:
-        pieces=lambda wildcards: ",".join(shard_piece_ids(wildcards)),
-        input_pattern=lambda wildcards: task_input_path(wildcards.task),
-        target_pattern=lambda wildcards: task_target_path(wildcards.task),
-        values=values_option,
-        window=lambda wildcards: config["tasks"][wildcards.task]["window"],
-        stride=lambda wildcards: config["tasks"][wildcards.task]["stride"],
-        config_hash=lambda wildcards: task_config_hash(wildcards.task),
-        options=shard_options,
+        pieces=job("shard", "pieces"),
+        inputs=job("shard", "inputs"),
+        targets=job("shard", "targets"),
+        window=job("shard", "window"),
+        stride=job("shard", "stride"),
+        config_hash=job("shard", "config_hash"),
+        options=job("shard", "options"),
         code=code_version("shard"),
     resources:
         mem_mb=4000,
@@ -25,7 +24,6 @@ rule shard:
         "../../envs/music-enhance.yaml"
     shell:
         "music-enhance shard {output:q} --pieces {params.pieces:q} --split {wildcards.split:q} "
-        "--input-pattern {params.input_pattern:q} --target-pattern {params.target_pattern:q} "
-        "{params.values} --window {params.window} --stride {params.stride} "
-        "--task {wildcards.task:q} --config-hash {params.config_hash:q} {params.options} "
-        "> {log:q} 2>&1"
+        "--inputs {params.inputs:q} --targets {params.targets:q} "
+        "--window {params.window} --stride {params.stride} --task {wildcards.task:q} "
+        "--config-hash {params.config_hash:q} {params.options} > {log:q} 2>&1"

@@ -4,29 +4,28 @@
 
 rule train:
     input:
-        train=lambda wildcards: shard_paths(experiment_task(wildcards.experiment), "train"),
-        valid=lambda wildcards: shard_paths(
-            experiment_task(wildcards.experiment), "validation"
-        ),
-        autoencoder=autoencoder_input,
+        train=job("train", "train"),
+        valid=job("train", "valid"),
+        autoencoder=job("train", "autoencoder"),
     output:
-        checkpoint="results/train/{experiment}/generator.pt",
+        checkpoint=CHECKPOINT,
         metrics="results/train/{experiment}/metrics.csv",
     params:
-        spec=train_spec,
+        spec=job("train", "spec"),
         seed=config["seed"],
-        autoencoder=autoencoder_option,
+        options=job("train", "options"),
         code=code_version("train"),
     threads: 8
     resources:
-        mem_mb=train_resource("mem_mb"),
-        runtime=train_resource("runtime"),
-        gpu=train_resource("gpu"),
+        mem_mb=job("train", "mem_mb"),
+        runtime=job("train", "runtime"),
+        gpu=job("train", "gpu"),
     log:
         "results/logs/train/{experiment}.log",
     conda:
         "../../envs/music-enhance.yaml"
     shell:
-        "music-enhance train {output.checkpoint:q} {output.metrics:q} --train-shards {input.train:q} "
-        "--valid-shards {input.valid:q} --experiment {wildcards.experiment:q} --spec {params.spec:q} --seed {params.seed} "
-        "--threads {threads} {params.autoencoder} > {log:q} 2>&1"
+        "music-enhance train {output.checkpoint:q} {output.metrics:q} "
+        "--train-shards {input.train:q} --valid-shards {input.valid:q} "
+        "--experiment {wildcards.experiment:q} --spec {params.spec:q} --seed {params.seed} "
+        "--threads {threads} {params.options} > {log:q} 2>&1"

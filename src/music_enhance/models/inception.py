@@ -48,7 +48,7 @@ class InceptionModule(nn.Module):
 
 
 class InceptionGenerator(nn.Module):
-    def __init__(self, depth: int = 4, base: int = 32, d_max: int = 256,
+    def __init__(self, depth: int, base: int = 32, d_max: int = 256,
                  kernels=(3, 9, 27, 81), dropout: float = 0.5, input_skip: bool = True):
         super().__init__()
         if depth < 1:

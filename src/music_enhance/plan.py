@@ -1,0 +1,382 @@
+"""The plan of a run: what the Snakemake rules build, where, in which jobs, with which
+arguments, all derived once from the validated config and the manifest's pieces.
+
+The rules are thin: each asks the plan for its inputs and params. Per-piece stages
+(render, degrade, baseline, enhance) run a *batch* of pieces per job and write, next
+to the per-piece files, a batch record (``.../batches/<batch>.json``) that the DAG
+tracks; the per-piece files keep the paths they always had. A piece's batch is a
+hash of its id modulo a power of two sized from ``pieces_per_job``, so adding a
+piece changes only its own batch (until the corpus doubles).
+"""
+
+import hashlib
+import math
+import shlex
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from .baselines import task_baselines
+from .config import canonical
+from .degrade import chain_cutoff
+from .shard import plan_shards, predicted_windows
+
+TRAIN_SPLITS = ["train", "validation"]
+RENDER = "results/render/{instrument}/{rate}/{piece}.flac"
+DEGRADE = "results/degrade/{chain}/{instrument}/{rate}/{piece}.flac"
+BASELINE = "results/baselines/{task}/{method}/{piece}.flac"
+ENHANCE = "results/enhance/{experiment}/{piece}.flac"
+COLLAB = "results/collab/{experiment}/{piece}.flac"
+SHARD = "results/shards/{task}/{split}/{index}.h5"
+CHECKPOINT = "results/train/{experiment}/generator.pt"
+# What a train job asks of a cluster, unless its experiment's resources block says.
+TRAIN_RESOURCES = {"mem_mb": 16000, "runtime": 720, "gpu": 1}
+
+
+def fill(template: str, **fields) -> str:
+    """A template with some fields filled in, the others (``{piece}``) left as they are."""
+    for key, value in fields.items():
+        template = template.replace("{" + key + "}", str(value))
+    return template
+
+
+def record_of(template: str) -> str:
+    """The batch record that stands for a per-piece template's files in the DAG."""
+    return template.replace("{piece}.flac", "batches/{batch}.json")
+
+
+def info_of(path: str) -> str:
+    """The JSON written beside an audio file (drawn values, enhancement timing)."""
+    return path.removesuffix(".flac") + ".json"
+
+
+def piece_batch(piece: str, batches: int) -> str:
+    return str(int(hashlib.sha256(piece.encode()).hexdigest()[:12], 16) % batches)
+
+
+def batch_count(pieces: int, pieces_per_job: int) -> int:
+    """A power of two near pieces / pieces_per_job: stable while the corpus grows."""
+    jobs = max(1, math.ceil(pieces / pieces_per_job))
+    return 1 << (jobs - 1).bit_length()
+
+
+def generator_depth(model: dict) -> int:
+    """How many times a generator halves its input (the WaveNet never does)."""
+    if model["name"] == "wavenet":
+        return 0
+    return model["depth"] if model["name"] == "inception" else len(model["channels"])
+
+
+class Plan:
+    """Built from a validated config (defaults filled in); ``use_pieces`` gives it the
+    manifest table (columns id, split, midi, duration) once the pieces are known."""
+
+    def __init__(self, config: dict):
+        self.config = config
+        check_config(config)
+        self.tasks = sorted(config["tasks"])
+        # Identity experiments train the feature loss's autoencoders; they enhance nothing.
+        self.experiments = sorted(e for e, spec in config["experiments"].items()
+                                  if not spec.get("identity"))
+        # Per task, the degraded input as is ("<task>.input") and the classical
+        # baselines its chain calls for ("<task>.cubic"; experiment names hold no dot).
+        self.baselines = {f"{task}.{method}": (task, method) for task in self.tasks
+                          for method in ["input", *task_baselines(self.chain(task))]}
+        # The same trained GAN with collaborative sampling at enhancement time.
+        self.collab = {f"{e}.collab": e for e in self.experiments
+                       if config["experiments"][e].get("collab")}
+        self.systems = self.experiments + sorted(self.collab) + sorted(self.baselines)
+        self._table = None
+
+    # -- the pieces ----------------------------------------------------------------
+
+    def use_pieces(self, table: pd.DataFrame) -> None:
+        check_windows(self.config, table)
+        self._table = table.reset_index(drop=True)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        if self._table is None:
+            raise RuntimeError("the plan has no pieces yet (use_pieces)")
+        return self._table
+
+    def pieces(self, split: str | None = None) -> list[str]:
+        table = self.table if split is None else self.table[self.table["split"] == split]
+        return table["id"].tolist()
+
+    @cached_property
+    def midi(self) -> dict:
+        return dict(zip(self.table["id"], self.table["midi"], strict=True))
+
+    @cached_property
+    def _batch(self) -> dict:
+        count = batch_count(len(self.table), self.config["pieces_per_job"])
+        return {piece: piece_batch(piece, count) for piece in self.table["id"]}
+
+    def batch_pieces(self, batch: str, split: str | None = None) -> list[str]:
+        return [p for p in self.pieces(split) if self._batch[p] == batch]
+
+    def batches(self, split: str | None = None) -> list[str]:
+        """The batches holding pieces (of ``split``), in numeric order."""
+        return sorted({self._batch[p] for p in self.pieces(split)}, key=int)
+
+    def batches_of(self, pieces) -> list[str]:
+        return sorted({self._batch[p] for p in pieces}, key=int)
+
+    # -- tasks and their files -----------------------------------------------------
+
+    def chain(self, task: str) -> list[dict]:
+        name = self.config["tasks"][task]["input"].get("chain")
+        return self.config["chains"][name] if name else []
+
+    def task_input(self, task: str) -> str:
+        """The per-piece template of a task's input: the degraded render, or the render."""
+        spec = self.config["tasks"][task]
+        chain = spec["input"].get("chain")
+        return fill(DEGRADE if chain else RENDER, chain=chain,
+                    instrument=spec["input"]["instrument"], rate=spec["sample_rate"])
+
+    def task_target(self, task: str) -> str:
+        spec = self.config["tasks"][task]
+        return fill(RENDER, instrument=spec["target"]["instrument"], rate=spec["sample_rate"])
+
+    def system_task(self, system: str) -> str:
+        if system in self.baselines:
+            return self.baselines[system][0]
+        return self.config["experiments"][self.collab.get(system, system)]["task"]
+
+    def estimate(self, system: str) -> str:
+        """The per-piece template of a system's estimates."""
+        if system in self.collab:
+            return fill(COLLAB, experiment=self.collab[system])
+        if system not in self.baselines:
+            return fill(ENHANCE, experiment=system)
+        task, method = self.baselines[system]
+        if method == "input":
+            return self.task_input(task)
+        return fill(BASELINE, task=task, method=method)
+
+    def records(self, template: str, pieces) -> list[str]:
+        """The batch records standing for ``template``'s files of ``pieces``."""
+        return [record_of(template).format(batch=b) for b in self.batches_of(pieces)]
+
+    @staticmethod
+    def files(template: str, pieces) -> list[str]:
+        return [template.format(piece=p) for p in pieces]
+
+    # -- per-piece batch jobs: {"pieces", "inputs", records in} per rule ------------
+
+    def render_job(self, instrument: str, rate: int, batch: str) -> dict:
+        pieces = self.batch_pieces(batch)
+        out = fill(RENDER, instrument=instrument, rate=rate)
+        spec = {**self.config["render"], **self.config["instruments"][instrument]}
+        return {"pieces": pieces, "midi": [self.midi[p] for p in pieces],
+                "outputs": self.files(out, pieces),
+                "instrument": canonical({"name": instrument, **spec})}
+
+    def degrade_job(self, chain: str, instrument: str, rate: int, batch: str) -> dict:
+        pieces = self.batch_pieces(batch)
+        source = fill(RENDER, instrument=instrument, rate=rate)
+        out = fill(DEGRADE, chain=chain, instrument=instrument, rate=rate)
+        return {"pieces": pieces, "records": self.records(source, pieces),
+                "inputs": self.files(source, pieces), "outputs": self.files(out, pieces),
+                "values": self.files(info_of(out), pieces),
+                "chain": canonical(self.config["chains"][chain])}
+
+    def baseline_job(self, task: str, method: str, batch: str) -> dict:
+        pieces = self.batch_pieces(batch, "test")
+        rates = [s["low_rate"] for s in self.chain(task) if s["step"] == "resample"]
+        return {"pieces": pieces, "records": self.records(self.task_input(task), pieces),
+                "inputs": self.files(self.task_input(task), pieces),
+                "outputs": self.files(self.estimate(f"{task}.{method}"), pieces),
+                # The upsamplers start from the chain's first resample rate.
+                "low_rate": rates[0] if rates else 0}
+
+    def enhance_job(self, experiment: str, batch: str, system: str | None = None) -> dict:
+        task = self.config["experiments"][experiment]["task"]
+        pieces = self.batch_pieces(batch, "test")
+        out = self.estimate(system or experiment)
+        return {"pieces": pieces, "records": self.records(self.task_input(task), pieces),
+                "inputs": self.files(self.task_input(task), pieces),
+                "outputs": self.files(out, pieces), "infos": self.files(info_of(out), pieces)}
+
+    def collab_job(self, experiment: str, batch: str) -> dict:
+        """Enhancement with collaborative sampling: what sampling needs of the collab
+        block (shaping is training's)."""
+        spec = dict(self.config["experiments"][experiment]["collab"])
+        spec.pop("shaping_iters", None)
+        return {**self.enhance_job(experiment, batch, f"{experiment}.collab"),
+                "collab": canonical(spec)}
+
+    # -- shards, training, scores, report ----------------------------------------
+
+    @cached_property
+    def _shard_plans(self) -> dict:
+        return {}
+
+    def shard_plan(self, task: str, split: str) -> list[list[str]]:
+        """Piece ids per shard of a task's split, packed from the manifest's durations."""
+        if (task, split) not in self._shard_plans:
+            spec, settings = self.config["tasks"][task], self.config["shard"]
+            chosen = self.table[self.table["split"] == split]
+            self._shard_plans[task, split] = plan_shards(
+                chosen["id"].tolist(), chosen["duration"].tolist(), spec["sample_rate"],
+                self.config["render"]["tail"], spec["window"], spec["stride"],
+                settings["max_bytes"], settings["sample_format"])
+        return self._shard_plans[task, split]
+
+    def shards(self, task: str, split: str) -> list[str]:
+        return [SHARD.format(task=task, split=split, index=i)
+                for i in range(len(self.shard_plan(task, split)))]
+
+    def shard_job(self, task: str, split: str, index: int) -> dict:
+        pieces = self.shard_plan(task, split)[int(index)]
+        job = {"pieces": pieces,
+               "records": sorted({*self.records(self.task_input(task), pieces),
+                                  *self.records(self.task_target(task), pieces)}),
+               "inputs": self.files(self.task_input(task), pieces),
+               "targets": self.files(self.task_target(task), pieces),
+               "values": (self.files(info_of(self.task_input(task)), pieces)
+                          if self.chain(task) else [])}
+        settings = self.config["shard"]
+        options = [f"--sample-format {settings['sample_format']}",
+                   f"--compression {settings['compression']}"]
+        if job["values"]:
+            options.append(shlex.join(["--values", *job["values"]]))
+        if settings["min_rms_dbfs"] is not None:
+            options.append(f"--min-rms-dbfs {settings['min_rms_dbfs']}")
+        if not settings["file_locking"]:
+            options.append("--no-file-locking")
+        # What the windows depend on: the task's block and its chain.
+        digest = canonical({"task": self.config["tasks"][task], "chain": self.chain(task)})
+        return {**job, "options": " ".join(options), "window": self.config["tasks"][task][
+            "window"], "stride": self.config["tasks"][task]["stride"],
+                "config_hash": hashlib.sha256(digest.encode()).hexdigest()[:16]}
+
+    def train_job(self, experiment: str) -> dict:
+        spec = dict(self.config["experiments"][experiment])
+        task = spec["task"]
+        # Sampling-only collab keys matter to training only through shaping: without
+        # shaping they are left out, so changing them reruns enhance_collab alone.
+        if not spec.get("collab", {}).get("shaping_iters"):
+            spec.pop("collab", None)
+        autoencoder = ([CHECKPOINT.format(experiment=spec["autoencoder"])]
+                       if spec.get("losses", {}).get("feature") else [])
+        options = [shlex.join(["--autoencoder", *autoencoder])] if autoencoder else []
+        # Reading the shards, like writing them, without HDF5 locks if asked.
+        if not self.config["shard"]["file_locking"]:
+            options.append("--no-file-locking")
+        return {"train": self.shards(task, "train"), "valid": self.shards(task, "validation"),
+                "autoencoder": autoencoder, "spec": canonical(spec), "options": " ".join(options),
+                **TRAIN_RESOURCES, **spec.get("resources", {})}
+
+    def score_job(self, system: str) -> dict:
+        task, pieces = self.system_task(system), self.pieces("test")
+        cutoff = chain_cutoff(self.chain(task))
+        return {"task": task, "pieces": pieces,
+                "records": sorted({*self.records(self.estimate(system), pieces),
+                                   *self.records(self.task_target(task), pieces)}),
+                "estimates": self.files(self.estimate(system), pieces),
+                "targets": self.files(self.task_target(task), pieces),
+                "low_hz": f"--low-hz {cutoff}" if cutoff else ""}
+
+    def report_job(self, experiment: str) -> dict:
+        """{piece: [[label, path], ...]} for the first two test pieces of the experiment's
+        task: input, target, baselines, output, collab (lists keep this order)."""
+        task = self.config["experiments"][experiment]["task"]
+        methods = [m for t, m in self.baselines.values() if t == task and m != "input"]
+        collabs = [c for c, e in self.collab.items() if e == experiment]
+        pieces = self.pieces("test")[:2]
+        layout = {piece: [["input", self.task_input(task).format(piece=piece)],
+                          ["target", self.task_target(task).format(piece=piece)],
+                          *[[m, self.estimate(f"{task}.{m}").format(piece=piece)]
+                            for m in methods],
+                          *[[s, self.estimate(s).format(piece=piece)]
+                            for s in [experiment, *collabs]]]
+                  for piece in pieces}
+        templates = [self.task_input(task), self.task_target(task),
+                     *[self.estimate(s) for s in [f"{task}.{m}" for m in methods]
+                       + [experiment, *collabs]]]
+        records = sorted({r for t in templates for r in self.records(t, pieces)})
+        return {"pieces": canonical(layout), "records": records}
+
+
+def check_config(config: dict) -> None:
+    """Cross-references the schema cannot express, each error naming its key."""
+    for name, task in config["tasks"].items():
+        for side in ("input", "target"):
+            if task[side]["instrument"] not in config["instruments"]:
+                raise ValueError(f"config: tasks.{name}.{side}.instrument: unknown "
+                                 f"instrument {task[side]['instrument']!r}")
+        chain = task["input"].get("chain")
+        if chain is not None and chain not in config["chains"]:
+            raise ValueError(f"config: tasks.{name}.input.chain: unknown chain {chain!r}")
+        if task["window"] % 2:
+            raise ValueError(f"config: tasks.{name}.window: must be even, got {task['window']}")
+        for index, step in enumerate(config["chains"].get(chain) or []):
+            if step["step"] == "resample" and step["low_rate"] >= task["sample_rate"]:
+                raise ValueError(f"config: chains.{chain}[{index}].low_rate: "
+                                 f"{step['low_rate']} Hz is not below the sample rate "
+                                 f"{task['sample_rate']} Hz of task {name!r}")
+    from .render import gm_program  # FluidSynth's bindings: only when planning
+
+    for name, spec in config["instruments"].items():
+        try:
+            gm_program(name, spec["program"])
+        except ValueError as err:  # names the instrument's key
+            raise ValueError(f"config: {err}") from None
+        key = f"instruments.{name}.soundfont" if "soundfont" in spec else "render.soundfont"
+        soundfont = spec.get("soundfont", config["render"]["soundfont"])
+        if not Path(soundfont).is_file():
+            raise ValueError(f"config: {key}: SoundFont {soundfont} does not exist "
+                             f"(instrument {name!r})")
+    for name, experiment in config["experiments"].items():
+        _check_experiment(config, name, experiment)
+
+
+def _check_experiment(config: dict, name: str, experiment: dict) -> None:
+    key = f"config: experiments.{name}"
+    if experiment["task"] not in config["tasks"]:
+        raise ValueError(f"{key}.task: unknown task {experiment['task']!r}")
+    model = experiment["model"]
+    if model["name"] in ("unet", "autoencoder") and len(model["channels"]) != len(
+            model["kernels"]):
+        raise ValueError(f"{key}.model: channels and kernels must have the same length")
+    depth = generator_depth(model)
+    window = config["tasks"][experiment["task"]]["window"]
+    if window % 2 ** depth:
+        raise ValueError(f"{key}.model: the window {window} of task {experiment['task']!r} "
+                         f"is not a multiple of 2^{depth}")
+    collab = experiment.get("collab")
+    if collab and ("discriminator" not in experiment or model["name"] != "unet"):
+        raise ValueError(f"{key}.collab needs a unet model and a discriminator block")
+    if collab and collab["layer"] >= depth - 1:
+        raise ValueError(f"{key}.collab.layer: {collab['layer']} is not an up-sampling "
+                         f"block (0..{depth - 2})")
+    weights = experiment.get("losses", {})
+    for term in ("adversarial", "feature_matching"):
+        if weights.get(term) and "discriminator" not in experiment:
+            raise ValueError(f"{key}.losses.{term} needs a discriminator block")
+    if weights.get("feature"):
+        source = experiment.get("autoencoder")
+        if source not in config["experiments"] or not config["experiments"][source].get(
+                "identity"):
+            raise ValueError(f"{key}.autoencoder: losses.feature needs an experiment with "
+                             f"identity: true, got {source!r}")
+
+
+def check_windows(config: dict, table: pd.DataFrame) -> None:
+    """Every task's train and validation pieces must hold at least one window."""
+    tail = config["render"]["tail"]
+    for name, task in config["tasks"].items():
+        for split in TRAIN_SPLITS:
+            durations = table.loc[table["split"] == split, "duration"]
+            if len(durations) and not any(
+                    predicted_windows(d, task["sample_rate"], tail, task["window"],
+                                      task["stride"]) for d in durations):
+                raise ValueError(
+                    f"config: tasks.{name}.window: {task['window']} samples "
+                    f"({task['window'] / task['sample_rate']:.2f} s) is longer than every "
+                    f"{split} piece (the longest lasts {durations.max() + tail:.2f} s "
+                    f"with the render tail)")
