@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import yaml
 
+from music_enhance.plan import batch_count, piece_batch
+
 REPO = Path(__file__).resolve().parents[1]
 SMALL_SOUNDFONT = "/usr/share/sounds/sf2/TimGM6mb.sf2"
 BIN = Path(sys.executable).parent
@@ -41,6 +43,12 @@ def run_snakemake(workdir: Path, *args, check=True) -> subprocess.CompletedProce
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout}\n"
                              f"{result.stderr}")
     return result
+
+
+def render_batches(ids, pieces_per_job: int = 4) -> int:
+    """The batches (render jobs per instrument and rate) the pieces ``ids`` fill."""
+    count = batch_count(len(ids), pieces_per_job)
+    return len({piece_batch(i, count) for i in ids})
 
 
 def write_config(workdir: Path, config: dict) -> None:

@@ -38,3 +38,17 @@ def test_duplicate_keys_are_refused_but_merge_keys_may_be_overridden(tmp_path):
     path.write_text("base: &b {lr: 1}\nx:\n  <<: *b\n  steps: 1\n  steps: 2\n")
     with pytest.raises(ValueError, match=r"c.yaml: key 'steps' is defined twice \(lines 4 and 5\)"):
         check_yaml_files([path])
+
+
+def test_snakemake_from_an_inactive_venv_says_to_activate_it(tmp_path):
+    import os
+    import subprocess
+
+    from conftest import BIN, REPO
+    write_config(tmp_path, tiny_config())
+    result = subprocess.run(
+        [str(BIN / "snakemake"), "--snakefile", str(REPO / "Snakefile"), "-d", str(tmp_path),
+         "-n"], capture_output=True, text=True, env={**os.environ, "PATH": "/usr/bin:/bin"})
+    assert result.returncode != 0
+    assert ("music-enhance is not on PATH: activate the virtual environment"
+            in result.stdout + result.stderr)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from loopback import LoopbackServer
 
-from conftest import REPO, run_snakemake, tiny_config, write_config
+from conftest import REPO, render_batches, run_snakemake, tiny_config, write_config
 from music_enhance.download import download_maestro, extract, fetch, sha256_of
 from music_enhance.manifest import write_manifest
 
@@ -41,7 +41,7 @@ def test_download_verify_extract_and_manifest_through_the_dag(tmp_path):
     assert pd.read_csv(tmp_path / "results/skipped.csv").empty
     # Once downloaded, the whole DAG is planned without the checkpoint.
     dry = run_snakemake(tmp_path, "-n")
-    assert re.search(r"^render\s+24$", dry.stdout, re.M)
+    assert re.search(rf"^render\s+{render_batches(manifest['id'])}$", dry.stdout, re.M)
 
 
 @needs_mini

@@ -13,7 +13,14 @@ import pretty_midi
 import pytest
 import yaml
 
-from conftest import REPO, SMALL_SOUNDFONT, run_snakemake, tiny_config, write_config
+from conftest import (
+    REPO,
+    SMALL_SOUNDFONT,
+    render_batches,
+    run_snakemake,
+    tiny_config,
+    write_config,
+)
 from music_enhance.demo import CORPUS_NAME, write_demo_corpus
 from music_enhance.render import render
 
@@ -95,7 +102,9 @@ def test_fixed_midi_in_the_users_folder_is_picked_up(tmp_path):
     # on_bad_midi: skip they wait for the download job, which makes it again.
     (work / "results/corpus.json").unlink()
     result = run_snakemake(work, "-n")
-    assert job_counts(result.stdout)["render"] == 6 and "Traceback" not in result.stderr
+    ids = pd.read_csv(work / "results/manifest.csv")["id"]
+    assert job_counts(result.stdout)["render"] == render_batches(ids)
+    assert "Traceback" not in result.stderr
     write_config(work, maestro_config(folder, on_bad_midi="skip"))
     result = run_snakemake(work, "-n")
     assert job_counts(result.stdout)["download"] == 1 and "Traceback" not in result.stderr
@@ -183,5 +192,5 @@ def test_partial_configfile_merges_over_config_yaml_from_any_folder(tmp_path):
     sources = {(t["input"]["instrument"], t["sample_rate"]) for t in default["tasks"].values()}
     sources |= {(t["target"]["instrument"], t["sample_rate"])
                 for t in default["tasks"].values()}
-    assert job_counts(result.stdout)["render"] == 3 * len(sources)
+    assert job_counts(result.stdout)["render"] == len(sources)  # 3 pieces: one batch
     shutil.rmtree(elsewhere / ".snakemake", ignore_errors=True)

@@ -1,4 +1,5 @@
-"""The DAG for all of MAESTRO plans from the metadata alone (no MIDI file exists)."""
+"""The DAG for all of MAESTRO plans from the metadata alone (no MIDI file exists), in
+batches of pieces per job."""
 
 import re
 
@@ -15,15 +16,18 @@ def test_full_size_dag_plans_every_job(tmp_path):
     write_config(tmp_path, config)
     table, _ = build_manifest(read_metadata(tmp_path / "results/corpus"),
                               tmp_path / "results/corpus", config["manifest"])
-    # Shards per split, from the durations (1 GB each at most), for the two tasks.
+    # Shards per split, from the durations (8 GB each at most), for the two tasks.
     shards = sum(len(plan_shards(group["id"].tolist(), group["duration"].tolist(), 16000,
-                                 config["render"]["tail"], 1024, 512, 1e9))
+                                 config["render"]["tail"], 1024, 512, 8e9))
                  for split, group in table.groupby("split") if split != "test") * 2
+    assert shards > 50  # about 200 hours of 16 kHz windows do not fit a few files
+    config["pieces_per_job"] = 100  # the SLURM profile's: 16 batches of about 80 pieces
+    write_config(tmp_path, config)
     result = run_snakemake(tmp_path, "-n", "--quiet", "rules")
     counts = {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", result.stdout, re.M)}
+    # 3 renders (instrument, rate), one chain, 2 experiments and 3 baselines per batch.
     assert counts == {
-        "manifest": 1, "render": 3 * 1276, "degrade": 1276, "shard": shards, "train": 2,
-        "enhance": 2 * 177, "baseline": 3 * 177, "score": 2 + 4 + 1, "summarise": 1,
+        "manifest": 1, "render": 3 * 16, "degrade": 16, "shard": shards, "train": 2,
+        "enhance": 2 * 16, "baseline": 3 * 16, "score": 2 + 4 + 1, "summarise": 1,
         "report": 2, "report_tables": 1, "all": 1,
-        "total": 3828 + 1276 + shards + 2 + 354 + 531 + 7 + 1 + 2 + 1 + 1 + 1}
-    assert shards > 100  # about 200 hours of 16 kHz windows do not fit a few files
+        "total": 48 + 16 + shards + 2 + 32 + 48 + 7 + 1 + 2 + 1 + 1 + 1}

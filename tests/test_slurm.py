@@ -1,6 +1,7 @@
 """The DAG through the SLURM profile on a real single-node SLURM cluster."""
 
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -61,13 +62,15 @@ def test_dag_runs_as_slurm_jobs_and_matches_a_local_run(cluster, tmp_path):
     assert {records[j][0] for j in submitted} == {"COMPLETED"}
     # The plugin's job comment names the rule (or the group) each SLURM job ran.
     comments = " ".join(records[j][1] for j in submitted)
-    for rule in ("download", "manifest", "shard", "train", "enhance", "baseline", "score",
-                 "summarise", "report", "report_tables"):
+    for rule in ("download", "manifest", "render", "degrade", "shard", "train", "enhance",
+                 "baseline", "score", "summarise", "report", "report_tables"):
         assert f"rule_{rule}_" in comments or f"rule_{rule} " in comments + " ", rule
-    # Renders and degrades went in groups: fewer SLURM jobs than those jobs.
-    groups = [p for p in logs if p.relative_to(slurm_dir / ".snakemake/slurm_logs").parts[0]
-              .startswith("group_pieces")]
-    assert groups and len(groups) < 3 + 3
+    # One SLURM job rendered all 3 pieces (the profile's large batches), one degraded them.
+    for rule, record in (("render", "results/render/piano/16000/batches/0.json"),
+                         ("degrade", "results/degrade/lowres/piano/16000/batches/0.json")):
+        assert len(list((slurm_dir / ".snakemake/slurm_logs" / f"rule_{rule}").rglob(
+            "*.log"))) == 1, rule
+        assert len(json.loads((slurm_dir / record).read_text())) == 3, rule
 
     # The same bytes as the local run from every data stage, and the same scores.
     for pattern in ("results/manifest.csv", "results/render/**/*.flac",

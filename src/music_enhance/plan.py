@@ -268,8 +268,12 @@ class Plan:
         if not self.config["shard"]["file_locking"]:
             options.append("--no-file-locking")
         return {"train": self.shards(task, "train"), "valid": self.shards(task, "validation"),
-                "autoencoder": autoencoder, "spec": canonical(spec), "options": " ".join(options),
-                **TRAIN_RESOURCES, **spec.get("resources", {})}
+                "autoencoder": autoencoder, "spec": canonical(spec), "options": " ".join(options)}
+
+    def train_resources(self, experiment: str) -> dict:
+        """What a train job asks of a cluster (from the config alone: Snakemake
+        evaluates resources where the pieces may not be known yet)."""
+        return {**TRAIN_RESOURCES, **self.config["experiments"][experiment].get("resources", {})}
 
     def score_job(self, system: str) -> dict:
         task, pieces = self.system_task(system), self.pieces("test")

@@ -193,7 +193,8 @@ class Trainer:
             torch.nn.utils.clip_grad_norm_(model.parameters(), self.spec["grad_clip"])
 
     def _check(self, loss, network: str):
-        if not math.isfinite(float(loss.detach())):
+        loss = float(loss.detach() if torch.is_tensor(loss) else loss)
+        if not math.isfinite(loss):
             raise FloatingPointError(
                 f"{self.experiment}: {network} loss is {float(loss)} at step {self.step}; "
                 f"training stopped, the last good checkpoint is kept")

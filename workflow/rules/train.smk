@@ -17,9 +17,9 @@ rule train:
         code=code_version("train"),
     threads: 8
     resources:
-        mem_mb=job("train", "mem_mb"),
-        runtime=job("train", "runtime"),
-        gpu=job("train", "gpu"),
+        mem_mb=lambda wildcards: PLAN.train_resources(wildcards.experiment)["mem_mb"],
+        runtime=lambda wildcards: PLAN.train_resources(wildcards.experiment)["runtime"],
+        gpu=lambda wildcards: PLAN.train_resources(wildcards.experiment)["gpu"],
     log:
         "results/logs/train/{experiment}.log",
     conda:

@@ -1,0 +1,215 @@
+"""The planning layer on its own, in milliseconds: systems, paths, batches, the
+arguments that decide reruns, every cross-check, the schema's defaults, and the code
+each stage hashes against the package's real import graph."""
+
+import argparse
+import copy
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from conftest import tiny_config
+from music_enhance.cli import parser
+from music_enhance.config import SCHEMA, STAGE_ENTRIES, schema_default, stage_modules
+from music_enhance.config import validate_config as validate
+from music_enhance.plan import Plan, batch_count, piece_batch
+
+
+def validated(config: dict) -> dict:
+    validate(config, SCHEMA)
+    return config
+
+
+def table(n: int, splits=("train", "validation", "test")) -> pd.DataFrame:
+    return pd.DataFrame({"id": [f"p{i:03d}" for i in range(n)],
+                         "split": [splits[i % len(splits)] for i in range(n)],
+                         "midi": [f"results/corpus/maestro-v3.0.0/p{i}.midi" for i in range(n)],
+                         "duration": [30.0] * n})
+
+
+@pytest.fixture
+def plan() -> Plan:
+    config = validated(tiny_config())
+    config["experiments"]["gan"] = {
+        **copy.deepcopy(config["experiments"]["unet_l2"]),
+        "discriminator": {"name": "bce", "channels": [4], "lr": 1e-4},
+        "losses": {"l2": 1, "adversarial": 0.01},
+        "collab": {"layer": 0, "step_size": 0.1, "eta": 0.5, "max_iters": 2}}
+    built = Plan(config)
+    built.use_pieces(table(12))
+    return built
+
+
+def test_systems_and_their_files(plan):
+    assert plan.systems == ["gan", "unet_l2", "gan.collab", "piano_sr.cubic",
+                            "piano_sr.input", "piano_sr.linear", "piano_sr.sinc"]
+    assert plan.task_input("piano_sr") == "results/degrade/lowres/piano/16000/{piece}.flac"
+    assert plan.task_target("piano_sr") == "results/render/piano/16000/{piece}.flac"
+    assert plan.estimate("gan.collab") == "results/collab/gan/{piece}.flac"
+    assert plan.estimate("piano_sr.input") == plan.task_input("piano_sr")
+    assert plan.estimate("piano_sr.cubic") == "results/baselines/piano_sr/cubic/{piece}.flac"
+    assert plan.system_task("gan.collab") == "piano_sr"
+
+
+def test_every_piece_has_one_stable_batch():
+    pieces = [f"MIDI-{i}" for i in range(1276)]
+    count = batch_count(len(pieces), 100)
+    assert count == 16  # a power of two: 13 jobs' worth rounded up
+    batches = {p: piece_batch(p, count) for p in pieces}
+    sizes = pd.Series(batches).value_counts()
+    assert len(sizes) == 16 and sizes.min() > 50 and sizes.max() < 110
+    # Adding a piece changes one batch's piece list, no other.
+    assert batch_count(len(pieces) + 1, 100) == count
+    grown = {**batches, "MIDI-new": piece_batch("MIDI-new", count)}
+    changed = {b for b in set(grown.values())
+               if sorted(p for p, x in grown.items() if x == b)
+               != sorted(p for p, x in batches.items() if x == b)}
+    assert changed == {grown["MIDI-new"]}
+
+
+def test_batch_jobs_cover_the_pieces_with_their_files(plan):
+    batches = plan.batches()
+    assert sorted(p for b in batches for p in plan.batch_pieces(b)) == plan.pieces()
+    render = plan.render_job("piano", "16000", batches[0])
+    assert render["outputs"] == [f"results/render/piano/16000/{p}.flac"
+                                 for p in render["pieces"]]
+    assert render["midi"][0].endswith(f"p{render['pieces'][0][1:].lstrip('0') or '0'}.midi")
+    # The instrument as rendered: the render block's defaults filled in.
+    assert '"gain":0.4' in render["instrument"] and '"tail":1' in render["instrument"]
+    degrade = plan.degrade_job("lowres", "piano", "16000", batches[0])
+    assert degrade["records"] == [f"results/render/piano/16000/batches/{batches[0]}.json"]
+    assert degrade["values"][0] == degrade["outputs"][0].replace(".flac", ".json")
+    # Enhancement and baselines see the batch's test pieces only.
+    test_batch = plan.batches("test")[0]
+    enhance = plan.enhance_job("unet_l2", test_batch)
+    assert set(enhance["pieces"]) == set(plan.batch_pieces(test_batch, "test")) != set()
+    assert enhance["records"] == [
+        f"results/degrade/lowres/piano/16000/batches/{test_batch}.json"]
+    assert plan.baseline_job("piano_sr", "cubic", test_batch)["low_rate"] == 8000
+
+
+def test_score_reads_the_files_the_dag_tracks(plan):
+    job = plan.score_job("piano_sr.cubic")
+    assert job["pieces"] == plan.pieces("test")
+    assert job["estimates"] == [f"results/baselines/piano_sr/cubic/{p}.flac"
+                                for p in job["pieces"]]
+    assert set(job["records"]) == {
+        *[f"results/baselines/piano_sr/cubic/batches/{b}.json" for b in plan.batches("test")],
+        *[f"results/render/piano/16000/batches/{b}.json" for b in plan.batches("test")]}
+    assert job["low_hz"] == "--low-hz 4000.0"
+
+
+def test_shards_and_their_options(plan):
+    job = plan.shard_job("piano_sr", "train", 0)
+    assert set(job["pieces"]) == set(plan.pieces("train"))
+    assert job["targets"][0] == f"results/render/piano/16000/{job['pieces'][0]}.flac"
+    assert job["options"].startswith("--sample-format float32 --compression none --values ")
+    plan.config["shard"].update(file_locking=False, min_rms_dbfs=-60)
+    assert "--min-rms-dbfs -60 --no-file-locking" in plan.shard_job("piano_sr", "train", 0)[
+        "options"]
+    assert plan.train_job("unet_l2")["options"] == "--no-file-locking"
+
+
+def test_rerun_params_leave_out_what_a_stage_does_not_use(plan):
+    # Sampling-only collab keys: not training's (without shaping), only enhance_collab's.
+    assert "collab" not in plan.train_job("gan")["spec"]
+    plan.config["experiments"]["gan"]["collab"]["shaping_iters"] = 3
+    assert '"shaping_iters":3' in plan.train_job("gan")["spec"]
+    assert "shaping_iters" not in plan.collab_job("gan", plan.batches("test")[0])["collab"]
+    # A float that is a whole number is the same param as the integer.
+    assert plan.train_job("unet_l2")["spec"] == plan.train_job("unet_l2")["spec"].replace(
+        ".0,", ",")
+    resources = plan.train_resources("unet_l2")
+    assert (resources["mem_mb"], resources["gpu"]) == (16000, 1)
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda c: c["tasks"]["piano_sr"]["input"].update(chain="nope"),
+     "config: tasks.piano_sr.input.chain: unknown chain 'nope'"),
+    (lambda c: c["tasks"]["piano_sr"]["target"].update(instrument="harp"),
+     "config: tasks.piano_sr.target.instrument: unknown instrument 'harp'"),
+    (lambda c: c["tasks"]["piano_sr"].update(window=1023),
+     "config: tasks.piano_sr.window: must be even, got 1023"),
+    (lambda c: c["chains"]["lowres"][0].update(low_rate=16000),
+     "config: chains.lowres[0].low_rate: 16000 Hz is not below the sample rate 16000 Hz"),
+    (lambda c: c["instruments"]["piano"].update(program="kazoo"),
+     "config: instruments.piano.program: 'kazoo' is neither"),
+    (lambda c: c["instruments"]["piano"].update(soundfont="/nope.sf2"),
+     "config: instruments.piano.soundfont: SoundFont /nope.sf2 does not exist"),
+    (lambda c: c["experiments"]["unet_l2"].update(task="nope"),
+     "config: experiments.unet_l2.task: unknown task 'nope'"),
+    (lambda c: c["experiments"]["unet_l2"]["model"].update(kernels=[9]),
+     "config: experiments.unet_l2.model: channels and kernels must have the same length"),
+    (lambda c: c["tasks"]["piano_sr"].update(window=1002),
+     "config: experiments.unet_l2.model: the window 1002 of task 'piano_sr' is not a "
+     "multiple of 2^2"),
+    (lambda c: c["experiments"]["unet_l2"].update(
+        collab={"layer": 0, "step_size": 1, "eta": 0, "max_iters": 1}),
+     "config: experiments.unet_l2.collab needs a unet model and a discriminator block"),
+    (lambda c: c["experiments"]["unet_l2"].update(
+        discriminator={"name": "bce", "lr": 1e-4},
+        collab={"layer": 1, "step_size": 1, "eta": 0, "max_iters": 1}),
+     "config: experiments.unet_l2.collab.layer: 1 is not an up-sampling block (0..0)"),
+    (lambda c: c["experiments"]["unet_l2"].update(losses={"l1": 1, "feature_matching": 1}),
+     "config: experiments.unet_l2.losses.feature_matching needs a discriminator block"),
+    (lambda c: c["experiments"]["unet_l2"].update(losses={"l2": 1, "feature": 1}),
+     "config: experiments.unet_l2.autoencoder: losses.feature needs an experiment with "
+     "identity: true, got None"),
+])
+def test_every_cross_check_names_its_key(mutate, message):
+    config = validated(tiny_config())
+    mutate(config)
+    with pytest.raises(ValueError, match="^" + message.replace("[", r"\[").replace(
+            "(", r"\(").replace(")", r"\)").replace("^", r"\^").replace(".", r"\.")):
+        Plan(config)
+
+
+def test_a_window_longer_than_every_piece_names_the_task():
+    config = validated(tiny_config())
+    config["render"]["tail"] = 0
+    plan = Plan(config)
+    short = table(6).assign(duration=0.01)
+    with pytest.raises(ValueError, match=r"config: tasks.piano_sr.window: 1024 samples "
+                                         r"\(0.06 s\) is longer than every train piece"):
+        plan.use_pieces(short)
+
+
+def test_the_schema_holds_the_defaults_and_the_cli_takes_them():
+    config = tiny_config()
+    for key in ("on_bad_midi", "shard", "degrade", "pieces_per_job"):
+        config.pop(key, None)
+    config["render"].pop("gain", None)
+    validated(config)
+    assert config["on_bad_midi"] == "fail" and config["pieces_per_job"] == 4
+    assert config["shard"] == {"max_bytes": 8e9, "min_rms_dbfs": None, "file_locking": True,
+                               "sample_format": "float32", "compression": "none"}
+    assert config["render"]["gain"] == 0.4 and config["degrade"]["max_clipped"] == 0.001
+    commands = {a.dest: a for a in parser()._actions
+                if isinstance(a, argparse._SubParsersAction)}["command"].choices
+    options = {(c, a.dest): a.default for c, p in commands.items() for a in p._actions}
+    for (command, option), key in {
+            ("enhance", "batch_size"): "enhance.batch_size", ("enhance", "merge"): "enhance.merge",
+            ("shard", "sample_format"): "shard.sample_format",
+            ("shard", "compression"): "shard.compression",
+            ("degrade", "max_clipped"): "degrade.max_clipped",
+            ("manifest", "on_bad_midi"): "on_bad_midi"}.items():
+        assert options[command, option] == schema_default(key), (command, option)
+
+
+def test_stage_code_follows_the_import_graph():
+    assert "config.py" in stage_modules("degrade")  # every seed is derived there
+    assert "render.py" in stage_modules("download")  # its MIDI loader checks the corpus
+    assert "shard.py" in stage_modules("train")  # the shard reader's format
+    assert "train.py" not in stage_modules("enhance")
+    # Whatever importing a stage's entry modules loads is in its hashed set.
+    for stage, entries in STAGE_ENTRIES.items():
+        loaded = subprocess.run(
+            [sys.executable, "-c", "import sys, importlib\n"
+             + "".join(f"importlib.import_module('music_enhance.{e}')\n" for e in entries)
+             + "print(' '.join(m for m in sys.modules if m.startswith('music_enhance.')))"],
+            capture_output=True, text=True, check=True).stdout.split()
+        files = {m.removeprefix("music_enhance.").replace(".", "/") for m in loaded}
+        hashed = {f.removesuffix(".py").removesuffix("/__init__") for f in stage_modules(stage)}
+        assert files <= hashed, (stage, files - hashed)
