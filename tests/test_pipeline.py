@@ -45,8 +45,15 @@ def test_whole_dag_scores_model_and_baseline(finished_run):
     assert 0 < baseline["lsd"] < 10 and baseline["snr"] > 0
     # Above the 4 kHz cut-off the input has nothing: its high-band LSD is the worst.
     assert baseline["lsd_high"] > baseline["lsd"]
-    for metric in ("snr", "lsd", "lsd_high", "si_sdr", "mrstft"):
+    for metric in ("snr", "lsd", "lsd_high", "si_sdr", "mrstft", "visqol"):
         assert np.isfinite(summary[metric]).all(), metric
+    # ViSQOL is a MOS (1 to 5); the real-time factor is the enhancement JSON's, for the
+    # trained system only.
+    assert summary["visqol"].between(1, 5).all()
+    info = json.loads(next((workdir / "results/enhance/unet_l2").glob("*.json")).read_text())
+    rtf = summary.set_index("system")["rtf"]
+    assert rtf["unet_l2"] == pytest.approx(info["real_time_factor"], rel=1e-3)
+    assert rtf.drop("unet_l2").isna().all()
     manifest = pd.read_csv(workdir / "results/manifest.csv")
     assert sorted(manifest["split"]) == ["test", "train", "validation"]
     assert (workdir / "results/report/unet_l2/spectrogram.png").stat().st_size > 10_000

@@ -135,9 +135,9 @@ def cmd_baseline(args):
 
 def cmd_score(args):
     from .score import score_system
-    same_length(args, "pieces", "estimates", "targets")
+    same_length(args, "pieces", "estimates", "targets", *(["infos"] if args.infos else []))
     scores = score_system(args.system, args.task, args.pieces, args.estimates, args.targets,
-                          args.out, args.low_hz)
+                          args.out, args.low_hz, args.visqol_seconds, args.infos)
     log.info("%s: mean SNR %.3f dB, mean LSD %.4f", args.system, scores["snr"].mean(),
              scores["lsd"].mean())
 
@@ -287,6 +287,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--estimates", nargs="+", required=True, help="one audio file per piece")
     s.add_argument("--targets", nargs="+", required=True, help="one audio file per piece")
     s.add_argument("--low-hz", type=float, help="lower edge of the high-band LSD")
+    s.add_argument("--visqol-seconds", type=float,
+                   default=schema_default("score.visqol_seconds"),
+                   help="ViSQOL on this many seconds centred in each piece (0: none)")
+    s.add_argument("--infos", nargs="+", help="enhancement JSON per piece (real-time factor)")
     s.set_defaults(func=cmd_score)
 
     s = sub.add_parser("summarise", help="one row per system from per-piece score CSVs")

@@ -12,6 +12,11 @@ For a clean target y and an estimate y_hat of the same length and rate:
   MR-STFT    mean over FFT sizes 512, 1024, 2048 (hop a quarter, Hann) of spectral
              convergence |Y - Y_hat|_F / |Y|_F plus mean |log10(|Y| + EPS) - log10(|Y_hat| + EPS)|
 
+  ViSQOL     MOS-LQO of ViSQOL v3's audio mode (1 to 5; the pure-Python
+             ``visqol-python``), target and estimate resampled with sox to 48 kHz,
+             on the ``seconds``-long excerpt centred in the piece (all of a shorter
+             piece): the same excerpt for every system
+
 EPS = 1e-10 keeps silent frames finite. Spectrograms are computed in blocks of
 frames, so memory stays bounded for long pieces; there is no Python loop over
 frames or bins within a block.
@@ -102,6 +107,35 @@ def all_metrics(target, estimate, rate: int, low_hz: float | None) -> dict:
     return {"snr": snr(target, estimate), "lsd": lsd(target, estimate),
             "lsd_high": lsd(target, estimate, low_hz, rate) if low_hz else float("nan"),
             "si_sdr": si_sdr(target, estimate), "mrstft": mrstft(target, estimate)}
+
+
+VISQOL_RATE = 48000
+
+
+def excerpt(length: int, rate: int, seconds: float) -> slice:
+    """The ``seconds``-long excerpt centred in a piece of ``length`` samples."""
+    size = min(length, round(seconds * rate))
+    start = (length - size) // 2
+    return slice(start, start + size)
+
+
+_visqol = {}
+
+
+def visqol(target, estimate, rate: int, seconds: float) -> float:
+    """ViSQOL audio-mode MOS-LQO of ``estimate`` against ``target`` (see above)."""
+    from visqol import VisqolApi  # a second or two to import: only where it is used
+
+    from .audio import resample
+    target, estimate = _pair(target, estimate)
+    cut = excerpt(len(target), rate, seconds)
+    if "api" not in _visqol:
+        _visqol["api"] = VisqolApi()
+        _visqol["api"].create(mode="audio")
+    reference, degraded = (resample(a[cut].astype(np.float32), rate, VISQOL_RATE).astype(
+        np.float64) for a in (target, estimate))
+    return float(_visqol["api"].measure_from_arrays(reference, degraded,
+                                                     sample_rate=VISQOL_RATE).moslqo)
 
 
 def bootstrap_ci(values, seed: int = 0, resamples: int = 2000, level: float = 0.95):

@@ -278,7 +278,12 @@ class Plan:
     def score_job(self, system: str) -> dict:
         task, pieces = self.system_task(system), self.pieces("test")
         cutoff = chain_cutoff(self.chain(task))
+        # Trained systems wrote their timing beside each output.
+        infos = ([] if system in self.baselines else self.files(info_of(self.estimate(system)),
+                                                                 pieces))
         return {"task": task, "pieces": pieces,
+                "options": " ".join([f"--visqol-seconds {self.config['score']['visqol_seconds']}",
+                                     *([shlex.join(["--infos", *infos])] if infos else [])]),
                 "records": sorted({*self.records(self.estimate(system), pieces),
                                    *self.records(self.task_target(task), pieces)}),
                 "estimates": self.files(self.estimate(system), pieces),

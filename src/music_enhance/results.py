@@ -18,7 +18,8 @@ import torch
 from .score import HIGHER_IS_BETTER
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
-COLUMNS = {"snr": "SNR (dB)", "lsd": "LSD", "lsd_high": "LSD high band"}
+COLUMNS = {"snr": "SNR (dB)", "lsd": "LSD", "lsd_high": "LSD high band",
+           "visqol": "ViSQOL", "rtf": "real-time factor"}
 
 
 def machine() -> str:
@@ -48,13 +49,15 @@ def results_markdown(summary_csv, command: str) -> str:
              f"as is), `<experiment>.collab` the experiment's generator with "
              f"collaborative sampling. LSD high band: above the degraded input's cut-off "
              f"(super-resolution tasks only)."]
+    # A summary from before a metric existed has no column for it.
+    columns = {m: name for m, name in COLUMNS.items() if m in summary}
     for task, table in summary.groupby("task", sort=True):
         lines += ["", f"**{task}** ({int(table['pieces'].iloc[0])} test pieces)", "",
-                  "| system | " + " | ".join(COLUMNS.values()) + " |",
-                  "| --- |" + " --- |" * len(COLUMNS)]
-        best = {m: (table[m].max() if HIGHER_IS_BETTER[m] else table[m].min()) for m in COLUMNS}
+                  "| system | " + " | ".join(columns.values()) + " |",
+                  "| --- |" + " --- |" * len(columns)]
+        best = {m: (table[m].max() if HIGHER_IS_BETTER[m] else table[m].min()) for m in columns}
         for _, row in table.sort_values("lsd").iterrows():
-            cells = [_cell(row, m, row[m] == best[m]) for m in COLUMNS]
+            cells = [_cell(row, m, row[m] == best[m]) for m in columns]
             lines.append(f"| {row['system']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

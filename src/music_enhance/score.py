@@ -4,33 +4,44 @@ A system is an experiment (its enhanced test pieces) or a baseline (the
 degraded input as is, or a classical method). Every system is scored against
 the same clean target renders with the protocol of ``metrics.py``; a system's
 summary is the mean, standard deviation and 95 % bootstrap confidence interval
-of each metric over the test pieces.
+of each metric over the test pieces. ``rtf`` is a trained system's enhancement
+speed (seconds of audio per second of compute, from the JSON beside each output;
+empty for baselines), so the cost of collaborative sampling sits next to its scores.
 """
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .audio import read_mono
-from .metrics import all_metrics, bootstrap_ci
+from .metrics import all_metrics, bootstrap_ci, visqol
 
-METRICS = ["snr", "lsd", "lsd_high", "si_sdr", "mrstft"]
+METRICS = ["snr", "lsd", "lsd_high", "si_sdr", "mrstft", "visqol", "rtf"]
 HIGHER_IS_BETTER = {"snr": True, "lsd": False, "lsd_high": False, "si_sdr": True,
-                    "mrstft": False}
+                    "mrstft": False, "visqol": True, "rtf": True}
 
 
 def score_system(system: str, task: str, pieces: list[str], estimates: list[str],
-                 targets: list[str], out_csv, low_hz: float | None = None) -> pd.DataFrame:
+                 targets: list[str], out_csv, low_hz: float | None = None,
+                 visqol_seconds: float = 0, infos: list[str] | None = None) -> pd.DataFrame:
+    """Per-piece metrics; ViSQOL on the excerpts when ``visqol_seconds`` > 0, the
+    real-time factor from ``infos`` (the enhancement JSONs) when given."""
     rows = []
-    for piece, estimate_path, target_path in zip(pieces, estimates, targets, strict=True):
+    for index, (piece, estimate_path, target_path) in enumerate(
+            zip(pieces, estimates, targets, strict=True)):
         estimate, rate = read_mono(estimate_path)
         target, target_rate = read_mono(target_path)
         if rate != target_rate or len(estimate) != len(target):
             raise ValueError(f"{estimate_path} ({len(estimate)} samples at {rate} Hz) does not "
                              f"match its target {target_path} ({len(target)} at {target_rate})")
         rows.append({"system": system, "task": task, "piece": piece,
-                     **all_metrics(target, estimate, rate, low_hz)})
+                     **all_metrics(target, estimate, rate, low_hz),
+                     "visqol": (visqol(target, estimate, rate, visqol_seconds)
+                                if visqol_seconds else float("nan")),
+                     "rtf": (json.loads(Path(infos[index]).read_text())["real_time_factor"]
+                             if infos else float("nan"))})
     table = pd.DataFrame(rows, columns=["system", "task", "piece", *METRICS])
     Path(out_csv).parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out_csv, index=False, float_format="%.6f")
