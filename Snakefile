@@ -32,11 +32,11 @@ include: "workflow/rules/common.smk"
 
 wildcard_constraints:
     batch=r"[0-9]+",
-    instrument=r"[A-Za-z0-9_-]+",
+    instrument=r"[A-Za-z0-9_@-]+",
     chain=r"[A-Za-z0-9_-]+",
     rate=r"[0-9]+",
-    task=r"[A-Za-z0-9_-]+",
-    experiment=r"[A-Za-z0-9_-]+",
+    task=r"[A-Za-z0-9_@-]+",
+    experiment=r"[A-Za-z0-9_@-]+",
     split="|".join(TRAIN_SPLITS),
     method=r"linear|cubic|sinc|wiener",
     index=r"[0-9]+",

@@ -7,11 +7,17 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+import soundfile
 
 from conftest import run_snakemake, tiny_config, write_config
 from music_enhance.loader import ShardWindows
 from music_enhance.score import HIGHER_IS_BETTER, METRICS
 from music_enhance.shard import plan_shards, predicted_windows
+
+
+def sf_rate(path) -> str:
+    """A render's content digest: another SoundFont gives other samples."""
+    return hashlib.sha256(soundfile.read(path)[0].tobytes()).hexdigest()
 
 
 def planned_jobs(workdir) -> dict[str, int]:
@@ -169,3 +175,30 @@ def test_changed_chain_reruns_only_its_own_degrade_jobs(tmp_path):
     assert "render" not in planned
     assert "results/degrade/noisy/" in result.stdout
     assert "results/degrade/lowres/" not in result.stdout
+
+
+def test_an_unseen_soundfont_adds_rows_and_renders_only_the_test_pieces(finished_run):
+    workdir, config = finished_run
+    renders = {p: p.stat().st_mtime_ns for p in (workdir / "results/render").rglob("*.flac")}
+    config["tasks"]["piano_sr"]["evaluation"] = {
+        "soundfonts": {"fluid": "/usr/share/sounds/sf2/FluidR3_GM.sf2"}}
+    write_config(workdir, config)
+    # No retraining, nothing of the seen timbre again: the test piece with FluidR3_GM,
+    # degraded, enhanced with the trained generator, its baselines, their scores.
+    assert planned_jobs(workdir) == {
+        "render": 1, "degrade": 1, "enhance": 1, "baseline": 3, "score": 5, "summarise": 1,
+        "report_tables": 1, "all": 1}
+    run_snakemake(workdir)
+    assert renders == {p: p.stat().st_mtime_ns for p in renders}
+    test = pd.read_csv(workdir / "results/manifest.csv").query("split == 'test'")["id"]
+    unseen = sorted(p.stem for p in (workdir / "results/render/piano@fluid/16000").glob(
+        "*.flac"))
+    assert unseen == sorted(test)
+    summary = pd.read_csv(workdir / "results/scores/summary.csv").set_index("system")
+    assert {"unet_l2@fluid", "piano_sr.input@fluid", "piano_sr.cubic@fluid"} <= set(
+        summary.index)
+    assert summary.loc["unet_l2@fluid", "task"] == "piano_sr@fluid"
+    # Another timbre, other numbers: the rows are not copies of the seen ones.
+    assert summary.loc["piano_sr.input@fluid", "lsd"] != summary.loc["piano_sr.input", "lsd"]
+    seen = sf_rate(workdir / f"results/render/piano/16000/{test.iloc[0]}.flac")
+    assert sf_rate(workdir / f"results/render/piano@fluid/16000/{test.iloc[0]}.flac") != seen

@@ -138,6 +138,8 @@ def test_rerun_params_leave_out_what_a_stage_does_not_use(plan):
      "config: instruments.piano.program: 'kazoo' is neither"),
     (lambda c: c["instruments"]["piano"].update(soundfont="/nope.sf2"),
      "config: instruments.piano.soundfont: SoundFont /nope.sf2 does not exist"),
+    (lambda c: c["tasks"]["piano_sr"].update(evaluation={"soundfonts": {"x": "/no.sf2"}}),
+     "config: tasks.piano_sr.evaluation.soundfonts.x: SoundFont /no.sf2 does not exist"),
     (lambda c: c["experiments"]["unet_l2"].update(task="nope"),
      "config: experiments.unet_l2.task: unknown task 'nope'"),
     (lambda c: c["experiments"]["unet_l2"]["model"].update(kernels=[9]),
@@ -213,3 +215,30 @@ def test_stage_code_follows_the_import_graph():
         files = {m.removeprefix("music_enhance.").replace(".", "/") for m in loaded}
         hashed = {f.removesuffix(".py").removesuffix("/__init__") for f in stage_modules(stage)}
         assert files <= hashed, (stage, files - hashed)
+
+
+def test_unseen_soundfont_rows_reuse_the_trained_generator_on_test_renders():
+    config = validated(tiny_config())
+    config["tasks"]["piano_sr"]["evaluation"] = {
+        "soundfonts": {"fluid": "/usr/share/sounds/sf2/FluidR3_GM.sf2"}}
+    plan = Plan(config)
+    plan.use_pieces(table(12))
+    assert [s for s in plan.systems if "@" in s] == [
+        "unet_l2@fluid", "piano_sr.cubic@fluid", "piano_sr.input@fluid",
+        "piano_sr.linear@fluid", "piano_sr.sinc@fluid"]
+    assert plan.system_task("piano_sr.cubic@fluid") == "piano_sr@fluid"
+    assert plan.estimate("piano_sr.cubic@fluid") == (
+        "results/baselines/piano_sr@fluid/cubic/{piece}.flac")
+    batch = plan.batches("test")[0]
+    render = plan.render_job("piano@fluid", "16000", batch)
+    assert render["pieces"] == plan.batch_pieces(batch, "test")  # test pieces only
+    assert "FluidR3_GM.sf2" in render["instrument"]
+    enhance = plan.enhance_job("unet_l2@fluid", batch)
+    assert enhance["checkpoint"] == "results/train/unet_l2/generator.pt"
+    assert enhance["inputs"][0].startswith("results/degrade/lowres/piano@fluid/16000/")
+    # The seen timbre's jobs and the shards do not change.
+    assert config["tasks"]["piano_sr"]["evaluation"]
+    bare = Plan(validated(tiny_config()))
+    bare.use_pieces(table(12))
+    assert plan.shard_job("piano_sr", "train", 0) == bare.shard_job("piano_sr", "train", 0)
+    assert plan.render_job("piano", "16000", batch) == bare.render_job("piano", "16000", batch)

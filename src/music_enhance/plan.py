@@ -9,6 +9,7 @@ hash of its id modulo a power of two sized from ``pieces_per_job``, so adding a
 piece changes only its own batch (until the corpus doubles).
 """
 
+import copy
 import hashlib
 import math
 import shlex
@@ -73,8 +74,8 @@ class Plan:
     manifest table (columns id, split, midi, duration) once the pieces are known."""
 
     def __init__(self, config: dict):
-        self.config = config
         check_config(config)
+        self.config = copy.deepcopy(config)
         self.tasks = sorted(config["tasks"])
         # Identity experiments train the feature loss's autoencoders; they enhance nothing.
         self.experiments = sorted(e for e, spec in config["experiments"].items()
@@ -86,8 +87,38 @@ class Plan:
         # The same trained GAN with collaborative sampling at enhancement time.
         self.collab = {f"{e}.collab": e for e in self.experiments
                        if config["experiments"][e].get("collab")}
-        self.systems = self.experiments + sorted(self.collab) + sorted(self.baselines)
+        # Unseen timbres: every system again on test pieces rendered with another
+        # SoundFont ("<system>@<soundfont>"), through virtual instruments, tasks and
+        # (untrained) experiments named "<name>@<soundfont>" ('@' is in no config name).
+        self.evaluated = {}
+        for task in self.tasks:
+            for soundfont, path in config["tasks"][task].get("evaluation", {}).get(
+                    "soundfonts", {}).items():
+                self._add_variant(task, soundfont, path)
+        self.systems = (self.experiments + sorted(self.evaluated) + sorted(self.collab)
+                        + sorted(self.baselines))
         self._table = None
+
+    def _add_variant(self, task: str, soundfont: str, path: str) -> None:
+        spec = copy.deepcopy(self.config["tasks"][task])
+        spec.pop("evaluation")
+        variant = f"{task}@{soundfont}"
+        for side in ("input", "target"):
+            name = spec[side]["instrument"]
+            self.config["instruments"][f"{name}@{soundfont}"] = {
+                **self.config["instruments"][name], "soundfont": path}
+            spec[side]["instrument"] = f"{name}@{soundfont}"
+        self.config["tasks"][variant] = spec
+        for method in ["input", *task_baselines(self.chain(task))]:
+            self.baselines[f"{task}.{method}@{soundfont}"] = (variant, method)
+        for experiment in self.experiments:
+            if self.config["experiments"][experiment]["task"] == task:
+                name = f"{experiment}@{soundfont}"
+                self.config["experiments"][name] = {
+                    **self.config["experiments"][experiment], "task": variant}
+                self.evaluated[name] = experiment
+                if f"{experiment}.collab" in self.collab:
+                    self.collab[f"{experiment}.collab@{soundfont}"] = name
 
     # -- the pieces ----------------------------------------------------------------
 
@@ -167,8 +198,13 @@ class Plan:
 
     # -- per-piece batch jobs: {"pieces", "inputs", records in} per rule ------------
 
+    @staticmethod
+    def _split(name: str) -> str | None:
+        """Unseen-timbre renders are made of the test pieces only."""
+        return "test" if "@" in name else None
+
     def render_job(self, instrument: str, rate: int, batch: str) -> dict:
-        pieces = self.batch_pieces(batch)
+        pieces = self.batch_pieces(batch, self._split(instrument))
         out = fill(RENDER, instrument=instrument, rate=rate)
         spec = {**self.config["render"], **self.config["instruments"][instrument]}
         return {"pieces": pieces, "midi": [self.midi[p] for p in pieces],
@@ -176,7 +212,7 @@ class Plan:
                 "instrument": canonical({"name": instrument, **spec})}
 
     def degrade_job(self, chain: str, instrument: str, rate: int, batch: str) -> dict:
-        pieces = self.batch_pieces(batch)
+        pieces = self.batch_pieces(batch, self._split(instrument))
         source = fill(RENDER, instrument=instrument, rate=rate)
         out = fill(DEGRADE, chain=chain, instrument=instrument, rate=rate)
         return {"pieces": pieces, "records": self.records(source, pieces),
@@ -189,7 +225,7 @@ class Plan:
         rates = [s["low_rate"] for s in self.chain(task) if s["step"] == "resample"]
         return {"pieces": pieces, "records": self.records(self.task_input(task), pieces),
                 "inputs": self.files(self.task_input(task), pieces),
-                "outputs": self.files(self.estimate(f"{task}.{method}"), pieces),
+                "outputs": self.files(fill(BASELINE, task=task, method=method), pieces),
                 # The upsamplers start from the chain's first resample rate.
                 "low_rate": rates[0] if rates else 0}
 
@@ -197,8 +233,10 @@ class Plan:
         task = self.config["experiments"][experiment]["task"]
         pieces = self.batch_pieces(batch, "test")
         out = self.estimate(system or experiment)
+        # An unseen-timbre experiment enhances with the trained experiment's generator.
+        checkpoint = CHECKPOINT.format(experiment=experiment.split("@")[0])
         return {"pieces": pieces, "records": self.records(self.task_input(task), pieces),
-                "inputs": self.files(self.task_input(task), pieces),
+                "inputs": self.files(self.task_input(task), pieces), "checkpoint": checkpoint,
                 "outputs": self.files(out, pieces), "infos": self.files(info_of(out), pieces)}
 
     def collab_job(self, experiment: str, batch: str) -> dict:
@@ -248,8 +286,10 @@ class Plan:
             options.append(f"--min-rms-dbfs {settings['min_rms_dbfs']}")
         if not settings["file_locking"]:
             options.append("--no-file-locking")
-        # What the windows depend on: the task's block and its chain.
-        digest = canonical({"task": self.config["tasks"][task], "chain": self.chain(task)})
+        # What the windows depend on: the task's block (not its test-time timbres) and
+        # its chain.
+        block = {k: v for k, v in self.config["tasks"][task].items() if k != "evaluation"}
+        digest = canonical({"task": block, "chain": self.chain(task)})
         return {**job, "options": " ".join(options), "window": self.config["tasks"][task][
             "window"], "stride": self.config["tasks"][task]["stride"],
                 "config_hash": hashlib.sha256(digest.encode()).hexdigest()[:16]}
@@ -328,6 +368,10 @@ def check_config(config: dict) -> None:
                 raise ValueError(f"config: chains.{chain}[{index}].low_rate: "
                                  f"{step['low_rate']} Hz is not below the sample rate "
                                  f"{task['sample_rate']} Hz of task {name!r}")
+        for soundfont, path in task.get("evaluation", {}).get("soundfonts", {}).items():
+            if not Path(path).is_file():
+                raise ValueError(f"config: tasks.{name}.evaluation.soundfonts.{soundfont}: "
+                                 f"SoundFont {path} does not exist")
     from .render import gm_program  # FluidSynth's bindings: only when planning
 
     for name, spec in config["instruments"].items():

@@ -6,7 +6,7 @@
 rule enhance:
     input:
         records=job("enhance", "records"),
-        checkpoint=CHECKPOINT,
+        checkpoint=job("enhance", "checkpoint"),
     output:
         record_of(ENHANCE),
     params:
@@ -31,7 +31,7 @@ rule enhance:
 rule enhance_collab:
     input:
         records=job("collab", "records"),
-        checkpoint=CHECKPOINT,
+        checkpoint=job("collab", "checkpoint"),
     output:
         record_of(COLLAB),
     params:
