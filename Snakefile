@@ -31,7 +31,7 @@ include: "workflow/rules/common.smk"
 
 
 wildcard_constraints:
-    batch=r"[0-9]+",
+    batch=r"(train|validation|test)-[0-9]+",
     instrument=r"[A-Za-z0-9_@-]+",
     chain=r"[A-Za-z0-9_-]+",
     rate=r"[0-9]+",

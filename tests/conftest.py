@@ -45,10 +45,13 @@ def run_snakemake(workdir: Path, *args, check=True) -> subprocess.CompletedProce
     return result
 
 
-def render_batches(ids, pieces_per_job: int = 4) -> int:
-    """The batches (render jobs per instrument and rate) the pieces ``ids`` fill."""
-    count = batch_count(len(ids), pieces_per_job)
-    return len({piece_batch(i, count) for i in ids})
+def render_batches(manifest, pieces_per_job: int = 4) -> int:
+    """The batches (render jobs per instrument and rate) a manifest's pieces fill."""
+    batches = set()
+    for split, group in manifest.groupby("split"):
+        count = batch_count(len(group), pieces_per_job)
+        batches |= {(split, piece_batch(i, count)) for i in group["id"]}
+    return len(batches)
 
 
 def write_config(workdir: Path, config: dict) -> None:

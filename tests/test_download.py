@@ -41,7 +41,7 @@ def test_download_verify_extract_and_manifest_through_the_dag(tmp_path):
     assert pd.read_csv(tmp_path / "results/skipped.csv").empty
     # Once downloaded, the whole DAG is planned without the checkpoint.
     dry = run_snakemake(tmp_path, "-n")
-    assert re.search(rf"^render\s+{render_batches(manifest['id'])}$", dry.stdout, re.M)
+    assert re.search(rf"^render\s+{render_batches(manifest)}$", dry.stdout, re.M)
 
 
 @needs_mini

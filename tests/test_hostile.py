@@ -102,8 +102,8 @@ def test_fixed_midi_in_the_users_folder_is_picked_up(tmp_path):
     # on_bad_midi: skip they wait for the download job, which makes it again.
     (work / "results/corpus.json").unlink()
     result = run_snakemake(work, "-n")
-    ids = pd.read_csv(work / "results/manifest.csv")["id"]
-    assert job_counts(result.stdout)["render"] == render_batches(ids)
+    manifest = pd.read_csv(work / "results/manifest.csv")
+    assert job_counts(result.stdout)["render"] == render_batches(manifest)
     assert "Traceback" not in result.stderr
     write_config(work, maestro_config(folder, on_bad_midi="skip"))
     result = run_snakemake(work, "-n")
@@ -192,5 +192,6 @@ def test_partial_configfile_merges_over_config_yaml_from_any_folder(tmp_path):
     sources = {(t["input"]["instrument"], t["sample_rate"]) for t in default["tasks"].values()}
     sources |= {(t["target"]["instrument"], t["sample_rate"])
                 for t in default["tasks"].values()}
-    assert job_counts(result.stdout)["render"] == len(sources)  # 3 pieces: one batch
+    # 3 pieces, one per split: a batch each.
+    assert job_counts(result.stdout)["render"] == 3 * len(sources)
     shutil.rmtree(elsewhere / ".snakemake", ignore_errors=True)

@@ -92,17 +92,21 @@ def test_report_holds_the_summary_and_figures(finished_run):
 def test_until_builds_up_to_a_stage(finished_run, tmp_path):
     write_config(tmp_path, finished_run[1])
     assert planned_jobs(tmp_path) == {
-        "download": 1, "manifest": 1, "render": 1, "degrade": 1, "shard": 2, "train": 1,
+        "download": 1, "manifest": 1, "render": 3, "degrade": 3, "shard": 2, "train": 1,
         "enhance": 1, "baseline": 3, "score": 5, "summarise": 1, "report": 1,
         "report_tables": 1, "all": 1}
     run_snakemake(tmp_path, "--until", "degrade")
-    # One job rendered the 3 pieces, one degraded them; each file where it always was.
+    # A batch per split (one piece each here); each file where it always was, listed
+    # with its SHA-256 in its batch's record.
     assert len(list((tmp_path / "results/degrade").rglob("*.flac"))) == 3
-    record = json.loads((tmp_path / "results/render/piano/16000/batches/0.json").read_text())
-    assert sorted(record) == sorted(str(p.relative_to(tmp_path)) for p in
-                                    (tmp_path / "results/render").rglob("*.flac"))
+    records = {}
+    for split in ("train", "validation", "test"):
+        records.update(json.loads((tmp_path / f"results/render/piano/16000/batches/"
+                                   f"{split}-0.json").read_text()))
+    assert sorted(records) == sorted(str(p.relative_to(tmp_path)) for p in
+                                     (tmp_path / "results/render").rglob("*.flac"))
     assert all(hashlib.sha256((tmp_path / f).read_bytes()).hexdigest() == digest
-               for f, digest in record.items())
+               for f, digest in records.items())
     assert not (tmp_path / "results/shards").exists()
 
 
@@ -136,7 +140,7 @@ def test_changed_low_rate_reruns_degrade_and_downstream_not_render(finished_run)
     config["chains"]["lowres"][0]["low_rate"] = 6000
     write_config(workdir, config)
     assert planned_jobs(workdir) == {
-        "degrade": 1, "shard": 2, "train": 1, "enhance": 1, "baseline": 3, "score": 5,
+        "degrade": 3, "shard": 2, "train": 1, "enhance": 1, "baseline": 3, "score": 5,
         "summarise": 1, "report": 1, "report_tables": 1, "all": 1}
     run_snakemake(workdir)
     assert renders == {p: p.stat().st_mtime_ns for p in renders}
@@ -171,7 +175,7 @@ def test_changed_chain_reruns_only_its_own_degrade_jobs(tmp_path):
     write_config(tmp_path, config)
     result = run_snakemake(tmp_path, "-n", "--until", "degrade")
     planned = result.stdout.split("job ", 1)[1].split("total", 1)[0]
-    assert re.search(r"^degrade\s+1$", planned, re.M)
+    assert re.search(r"^degrade\s+3$", planned, re.M)
     assert "render" not in planned
     assert "results/degrade/noisy/" in result.stdout
     assert "results/degrade/lowres/" not in result.stdout

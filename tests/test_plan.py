@@ -71,6 +71,7 @@ def test_every_piece_has_one_stable_batch():
 
 def test_batch_jobs_cover_the_pieces_with_their_files(plan):
     batches = plan.batches()
+    assert batches[0] == "train-0" and batches[-1].startswith("test-")
     assert sorted(p for b in batches for p in plan.batch_pieces(b)) == plan.pieces()
     render = plan.render_job("piano", "16000", batches[0])
     assert render["outputs"] == [f"results/render/piano/16000/{p}.flac"
@@ -84,7 +85,8 @@ def test_batch_jobs_cover_the_pieces_with_their_files(plan):
     # Enhancement and baselines see the batch's test pieces only.
     test_batch = plan.batches("test")[0]
     enhance = plan.enhance_job("unet_l2", test_batch)
-    assert set(enhance["pieces"]) == set(plan.batch_pieces(test_batch, "test")) != set()
+    assert set(enhance["pieces"]) == set(plan.batch_pieces(test_batch)) != set()
+    assert set(enhance["pieces"]) <= set(plan.pieces("test"))
     assert enhance["records"] == [
         f"results/degrade/lowres/piano/16000/batches/{test_batch}.json"]
     assert plan.baseline_job("piano_sr", "cubic", test_batch)["low_rate"] == 8000
@@ -107,9 +109,10 @@ def test_shards_and_their_options(plan):
     assert job["targets"][0] == f"results/render/piano/16000/{job['pieces'][0]}.flac"
     assert job["options"].startswith("--sample-format float32 --compression none --values ")
     plan.config["shard"].update(file_locking=False, min_rms_dbfs=-60)
-    assert "--min-rms-dbfs -60 --no-file-locking" in plan.shard_job("piano_sr", "train", 0)[
-        "options"]
-    assert plan.train_job("unet_l2")["options"] == "--no-file-locking"
+    assert "--min-rms-dbfs -60" in plan.shard_job("piano_sr", "train", 0)["options"]
+    # Locking changes no output: a shell argument of shard and train, not a param.
+    assert plan.locking == "--no-file-locking"
+    assert "locking" not in plan.shard_job("piano_sr", "train", 0)["options"]
 
 
 def test_rerun_params_leave_out_what_a_stage_does_not_use(plan):
@@ -201,7 +204,8 @@ def test_the_schema_holds_the_defaults_and_the_cli_takes_them():
 
 
 def test_stage_code_follows_the_import_graph():
-    assert "config.py" in stage_modules("degrade")  # every seed is derived there
+    assert "seeds.py" in stage_modules("degrade")  # every seed is derived there
+    assert "config.py" not in stage_modules("degrade")  # validation changes no data
     assert "render.py" in stage_modules("download")  # its MIDI loader checks the corpus
     assert "shard.py" in stage_modules("train")  # the shard reader's format
     assert "train.py" not in stage_modules("enhance")
@@ -231,7 +235,8 @@ def test_unseen_soundfont_rows_reuse_the_trained_generator_on_test_renders():
         "results/baselines/piano_sr@fluid/cubic/{piece}.flac")
     batch = plan.batches("test")[0]
     render = plan.render_job("piano@fluid", "16000", batch)
-    assert render["pieces"] == plan.batch_pieces(batch, "test")  # test pieces only
+    assert render["pieces"] == plan.batch_pieces(batch)
+    assert set(render["pieces"]) <= set(plan.pieces("test"))  # test pieces only
     assert "FluidR3_GM.sf2" in render["instrument"]
     enhance = plan.enhance_job("unet_l2@fluid", batch)
     assert enhance["checkpoint"] == "results/train/unet_l2/generator.pt"
@@ -242,3 +247,28 @@ def test_unseen_soundfont_rows_reuse_the_trained_generator_on_test_renders():
     bare.use_pieces(table(12))
     assert plan.shard_job("piano_sr", "train", 0) == bare.shard_job("piano_sr", "train", 0)
     assert plan.render_job("piano", "16000", batch) == bare.render_job("piano", "16000", batch)
+
+
+def test_collab_rows_of_an_unseen_timbre_are_written_where_they_are_scored(plan):
+    plan.config["tasks"]["piano_sr"]["evaluation"] = {
+        "soundfonts": {"fluid": "/usr/share/sounds/sf2/FluidR3_GM.sf2"}}
+    variant = Plan(plan.config)
+    variant.use_pieces(table(12))
+    batch = variant.batches("test")[0]
+    job = variant.collab_job("gan@fluid", batch)
+    assert job["outputs"] == variant.files(variant.estimate("gan.collab@fluid"), job["pieces"])
+    assert job["outputs"][0].startswith("results/collab/gan@fluid/")
+    assert variant.score_job("gan.collab@fluid")["estimates"][0].startswith(
+        "results/collab/gan@fluid/")
+
+
+def test_a_new_test_piece_changes_one_test_batch_and_nothing_training_reads(plan):
+    plan.config["pieces_per_job"] = 1
+    plan.use_pieces(table(9))  # 3 test pieces: 4 test batches, and still 4 with a fourth
+    before = {b: plan.batch_pieces(b) for b in plan.batches()}
+    grown = table(9)
+    grown.loc[len(grown)] = {"id": "zzz", "split": "test", "midi": "z.midi", "duration": 30}
+    plan.use_pieces(grown)
+    after = {b: plan.batch_pieces(b) for b in plan.batches()}
+    assert [b for b in after if after[b] != before.get(b)] == [plan._batch["zzz"]]
+    assert plan._batch["zzz"].startswith("test-")

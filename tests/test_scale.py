@@ -5,7 +5,7 @@ import re
 
 from scale import full_size_config, write_full_size_corpus
 
-from conftest import run_snakemake, tiny_config, write_config
+from conftest import render_batches, run_snakemake, tiny_config, write_config
 from music_enhance.manifest import build_manifest, read_metadata
 from music_enhance.shard import plan_shards
 
@@ -21,13 +21,17 @@ def test_full_size_dag_plans_every_job(tmp_path):
                                  config["render"]["tail"], 1024, 512, 8e9))
                  for split, group in table.groupby("split") if split != "test") * 2
     assert shards > 50  # about 200 hours of 16 kHz windows do not fit a few files
-    config["pieces_per_job"] = 100  # the SLURM profile's: 16 batches of about 80 pieces
+    config["pieces_per_job"] = 100  # the SLURM profile's
     write_config(tmp_path, config)
     result = run_snakemake(tmp_path, "-n", "--quiet", "rules")
     counts = {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", result.stdout, re.M)}
-    # 3 renders (instrument, rate), one chain, 2 experiments and 3 baselines per batch.
+    # Batches per split: 16 of the 962 train pieces, 2 of 137 validation, 2 of 177 test.
+    batches = render_batches(table, 100)
+    assert batches == 16 + 2 + 2
+    # 3 renders (instrument, rate) and one chain per batch; 2 experiments and 3
+    # baselines per test batch.
     assert counts == {
-        "manifest": 1, "render": 3 * 16, "degrade": 16, "shard": shards, "train": 2,
-        "enhance": 2 * 16, "baseline": 3 * 16, "score": 2 + 4 + 1, "summarise": 1,
+        "manifest": 1, "render": 3 * batches, "degrade": batches, "shard": shards,
+        "train": 2, "enhance": 2 * 2, "baseline": 3 * 2, "score": 2 + 4 + 1, "summarise": 1,
         "report": 2, "report_tables": 1, "all": 1,
-        "total": 48 + 16 + shards + 2 + 32 + 48 + 7 + 1 + 2 + 1 + 1 + 1}
+        "total": 4 * batches + shards + 2 + 4 + 6 + 7 + 1 + 2 + 1 + 1 + 1}

@@ -33,6 +33,7 @@ def digests(root, pattern):
 
 def test_dag_runs_as_slurm_jobs_and_matches_a_local_run(cluster, tmp_path):
     config = tiny_config()
+    config["demo"]["pieces"] = 6  # 4 of them train pieces: one batch job renders them
     slurm_dir, local_dir = tmp_path / "slurm", tmp_path / "local"
     for workdir in (slurm_dir, local_dir):
         workdir.mkdir()
@@ -65,12 +66,13 @@ def test_dag_runs_as_slurm_jobs_and_matches_a_local_run(cluster, tmp_path):
     for rule in ("download", "manifest", "render", "degrade", "shard", "train", "enhance",
                  "baseline", "score", "summarise", "report", "report_tables"):
         assert f"rule_{rule}_" in comments or f"rule_{rule} " in comments + " ", rule
-    # One SLURM job rendered all 3 pieces (the profile's large batches), one degraded them.
-    for rule, record in (("render", "results/render/piano/16000/batches/0.json"),
-                         ("degrade", "results/degrade/lowres/piano/16000/batches/0.json")):
+    # One SLURM job per split rendered its pieces (the profile's large batches): the
+    # 4 train pieces in one job; the same for degrade.
+    for rule, record in (("render", "results/render/piano/16000/batches/train-0.json"),
+                         ("degrade", "results/degrade/lowres/piano/16000/batches/train-0.json")):
         assert len(list((slurm_dir / ".snakemake/slurm_logs" / f"rule_{rule}").rglob(
-            "*.log"))) == 1, rule
-        assert len(json.loads((slurm_dir / record).read_text())) == 3, rule
+            "*.log"))) == 3, rule
+        assert len(json.loads((slurm_dir / record).read_text())) == 4, rule
 
     # The same bytes as the local run from every data stage, and the same scores.
     for pattern in ("results/manifest.csv", "results/render/**/*.flac",

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .config import schema_default
+from .defaults import schema_default
 
 log = logging.getLogger("music_enhance")
 

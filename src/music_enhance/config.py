@@ -15,8 +15,10 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from .defaults import SCHEMA, schema_default  # noqa: F401 (re-exported)
+from .seeds import derive_seed  # noqa: F401 (re-exported)
+
 PACKAGE_DIR = Path(__file__).resolve().parent
-SCHEMA = PACKAGE_DIR.parents[1] / "workflow/schemas/config.schema.yaml"
 
 # Each stage's entry modules. A stage's code version hashes these and every
 # package module they import, transitively (imports inside functions too), so
@@ -101,12 +103,6 @@ def code_version(stage: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def derive_seed(*parts) -> int:
-    """A 63-bit seed from the global seed and names (chain, piece, ...)."""
-    text = "/".join(str(p) for p in parts)
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") >> 1
-
-
 class _UniqueKeyLoader(yaml.SafeLoader):
     """A YAML loader that refuses a key written twice in one mapping (PyYAML and
     Snakemake keep the last one without a word)."""
@@ -130,15 +126,6 @@ def check_yaml_files(paths) -> None:
     for path in paths:
         with open(path) as f:
             yaml.load(f, Loader=_UniqueKeyLoader)
-
-
-def schema_default(key: str):
-    """The schema's default of a dotted config key (``enhance.batch_size``): the CLI's
-    defaults are these, so a command run by hand does what the pipeline does."""
-    node = yaml.safe_load(SCHEMA.read_text())
-    for part in key.split("."):
-        node = node["properties"][part]
-    return node["default"]
 
 
 def _fill_defaults(validator, properties, instance, schema):

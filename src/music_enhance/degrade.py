@@ -20,7 +20,8 @@ import soundfile as sf
 import sox
 
 from .audio import read_mono, write_audio
-from .config import derive_seed, schema_default
+from .defaults import schema_default
+from .seeds import derive_seed
 
 REVERB_RANGES = {"reverberance": (0, 100), "hf_damping": (0, 100), "room_scale": (0, 100),
                  "stereo_depth": (0, 100), "pre_delay": (0, 500), "wet_gain": (-10, 10)}

@@ -23,7 +23,7 @@ from tqdm import tqdm
 from .audio import read_audio, resample, write_audio
 from .checkpoint import load_discriminator, load_generator
 from .collab import CollaborativeSampler
-from .config import schema_default
+from .defaults import schema_default
 
 MERGES = ("ola", "crop")
 

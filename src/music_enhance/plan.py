@@ -4,9 +4,11 @@ arguments, all derived once from the validated config and the manifest's pieces.
 The rules are thin: each asks the plan for its inputs and params. Per-piece stages
 (render, degrade, baseline, enhance) run a *batch* of pieces per job and write, next
 to the per-piece files, a batch record (``.../batches/<batch>.json``) that the DAG
-tracks; the per-piece files keep the paths they always had. A piece's batch is a
-hash of its id modulo a power of two sized from ``pieces_per_job``, so adding a
-piece changes only its own batch (until the corpus doubles).
+tracks; the per-piece files keep the paths they always had. A piece's batch is
+its split and a hash of its id modulo a power of two sized from the split's size
+and ``pieces_per_job`` (``train-3``), so adding a piece changes only its own
+batch (unless the split's batch count crosses a power of two), and a new test
+piece never touches what training reads.
 """
 
 import copy
@@ -105,8 +107,10 @@ class Plan:
         variant = f"{task}@{soundfont}"
         for side in ("input", "target"):
             name = spec[side]["instrument"]
-            self.config["instruments"][f"{name}@{soundfont}"] = {
-                **self.config["instruments"][name], "soundfont": path}
+            timbre = {**self.config["instruments"][name], "soundfont": path}
+            if self.config["instruments"].setdefault(f"{name}@{soundfont}", timbre) != timbre:
+                raise ValueError(f"config: tasks.{task}.evaluation.soundfonts.{soundfont}: "
+                                 f"another task names a different SoundFont {soundfont!r}")
             spec[side]["instrument"] = f"{name}@{soundfont}"
         self.config["tasks"][variant] = spec
         for method in ["input", *task_baselines(self.chain(task))]:
@@ -125,6 +129,8 @@ class Plan:
     def use_pieces(self, table: pd.DataFrame) -> None:
         check_windows(self.config, table)
         self._table = table.reset_index(drop=True)
+        for derived in ("midi", "_batch", "_shard_plans"):
+            self.__dict__.pop(derived, None)
 
     @property
     def table(self) -> pd.DataFrame:
@@ -142,18 +148,26 @@ class Plan:
 
     @cached_property
     def _batch(self) -> dict:
-        count = batch_count(len(self.table), self.config["pieces_per_job"])
-        return {piece: piece_batch(piece, count) for piece in self.table["id"]}
+        batches = {}
+        for split, group in self.table.groupby("split"):
+            count = batch_count(len(group), self.config["pieces_per_job"])
+            batches.update({p: f"{split}-{piece_batch(p, count)}" for p in group["id"]})
+        return batches
 
-    def batch_pieces(self, batch: str, split: str | None = None) -> list[str]:
-        return [p for p in self.pieces(split) if self._batch[p] == batch]
+    @staticmethod
+    def _order(batch: str) -> tuple:
+        split, index = batch.rsplit("-", 1)
+        return [*TRAIN_SPLITS, "test"].index(split), int(index)
+
+    def batch_pieces(self, batch: str) -> list[str]:
+        return [p for p in self.pieces() if self._batch[p] == batch]
 
     def batches(self, split: str | None = None) -> list[str]:
-        """The batches holding pieces (of ``split``), in numeric order."""
-        return sorted({self._batch[p] for p in self.pieces(split)}, key=int)
+        """The batches holding pieces (of ``split``), in split and numeric order."""
+        return self.batches_of(self.pieces(split))
 
     def batches_of(self, pieces) -> list[str]:
-        return sorted({self._batch[p] for p in pieces}, key=int)
+        return sorted({self._batch[p] for p in pieces}, key=self._order)
 
     # -- tasks and their files -----------------------------------------------------
 
@@ -198,13 +212,8 @@ class Plan:
 
     # -- per-piece batch jobs: {"pieces", "inputs", records in} per rule ------------
 
-    @staticmethod
-    def _split(name: str) -> str | None:
-        """Unseen-timbre renders are made of the test pieces only."""
-        return "test" if "@" in name else None
-
     def render_job(self, instrument: str, rate: int, batch: str) -> dict:
-        pieces = self.batch_pieces(batch, self._split(instrument))
+        pieces = self.batch_pieces(batch)
         out = fill(RENDER, instrument=instrument, rate=rate)
         spec = {**self.config["render"], **self.config["instruments"][instrument]}
         return {"pieces": pieces, "midi": [self.midi[p] for p in pieces],
@@ -212,7 +221,7 @@ class Plan:
                 "instrument": canonical({"name": instrument, **spec})}
 
     def degrade_job(self, chain: str, instrument: str, rate: int, batch: str) -> dict:
-        pieces = self.batch_pieces(batch, self._split(instrument))
+        pieces = self.batch_pieces(batch)
         source = fill(RENDER, instrument=instrument, rate=rate)
         out = fill(DEGRADE, chain=chain, instrument=instrument, rate=rate)
         return {"pieces": pieces, "records": self.records(source, pieces),
@@ -221,7 +230,7 @@ class Plan:
                 "chain": canonical(self.config["chains"][chain])}
 
     def baseline_job(self, task: str, method: str, batch: str) -> dict:
-        pieces = self.batch_pieces(batch, "test")
+        pieces = self.batch_pieces(batch)
         rates = [s["low_rate"] for s in self.chain(task) if s["step"] == "resample"]
         return {"pieces": pieces, "records": self.records(self.task_input(task), pieces),
                 "inputs": self.files(self.task_input(task), pieces),
@@ -229,10 +238,10 @@ class Plan:
                 # The upsamplers start from the chain's first resample rate.
                 "low_rate": rates[0] if rates else 0}
 
-    def enhance_job(self, experiment: str, batch: str, system: str | None = None) -> dict:
+    def enhance_job(self, experiment: str, batch: str, collab: bool = False) -> dict:
         task = self.config["experiments"][experiment]["task"]
-        pieces = self.batch_pieces(batch, "test")
-        out = self.estimate(system or experiment)
+        pieces = self.batch_pieces(batch)
+        out = fill(COLLAB if collab else ENHANCE, experiment=experiment)
         # An unseen-timbre experiment enhances with the trained experiment's generator.
         checkpoint = CHECKPOINT.format(experiment=experiment.split("@")[0])
         return {"pieces": pieces, "records": self.records(self.task_input(task), pieces),
@@ -244,7 +253,7 @@ class Plan:
         block (shaping is training's)."""
         spec = dict(self.config["experiments"][experiment]["collab"])
         spec.pop("shaping_iters", None)
-        return {**self.enhance_job(experiment, batch, f"{experiment}.collab"),
+        return {**self.enhance_job(experiment, batch, collab=True),
                 "collab": canonical(spec)}
 
     # -- shards, training, scores, report ----------------------------------------
@@ -284,8 +293,6 @@ class Plan:
             options.append(shlex.join(["--values", *job["values"]]))
         if settings["min_rms_dbfs"] is not None:
             options.append(f"--min-rms-dbfs {settings['min_rms_dbfs']}")
-        if not settings["file_locking"]:
-            options.append("--no-file-locking")
         # What the windows depend on: the task's block (not its test-time timbres) and
         # its chain.
         block = {k: v for k, v in self.config["tasks"][task].items() if k != "evaluation"}
@@ -304,11 +311,14 @@ class Plan:
         autoencoder = ([CHECKPOINT.format(experiment=spec["autoencoder"])]
                        if spec.get("losses", {}).get("feature") else [])
         options = [shlex.join(["--autoencoder", *autoencoder])] if autoencoder else []
-        # Reading the shards, like writing them, without HDF5 locks if asked.
-        if not self.config["shard"]["file_locking"]:
-            options.append("--no-file-locking")
         return {"train": self.shards(task, "train"), "valid": self.shards(task, "validation"),
                 "autoencoder": autoencoder, "spec": canonical(spec), "options": " ".join(options)}
+
+    @property
+    def locking(self) -> str:
+        """HDF5 without file locks (shard writes and training reads) if asked: not a
+        param, since it changes no output (turning it off reruns nothing)."""
+        return "" if self.config["shard"]["file_locking"] else "--no-file-locking"
 
     def train_resources(self, experiment: str) -> dict:
         """What a train job asks of a cluster (from the config alone: Snakemake

@@ -32,7 +32,7 @@ import soundfile as sf
 
 from . import __version__
 from .audio import read_mono
-from .config import schema_default
+from .defaults import schema_default
 
 BLOCK_WINDOWS = 256
 

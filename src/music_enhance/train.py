@@ -45,9 +45,10 @@ from .checkpoint import (
     set_rng_state,
 )
 from .collab import CollaborativeSampler, shape_discriminator
-from .config import canonical, code_version, derive_seed
+from .config import canonical, code_version
 from .loader import ShardWindows, window_loader
 from .models import build_discriminator, build_model
+from .seeds import derive_seed
 
 log = logging.getLogger(__name__)
 VALID_WINDOWS = 256

@@ -100,6 +100,9 @@ def planned():
     return PLAN
 
 
+# Read by the shard and train commands, not a param: it changes no output.
+HDF5_LOCKING = PLAN.locking
+
 # Bad filters, unreadable MIDI and too long windows fail at start-up when they can.
 if PLANNED_AT_START:
     planned()
