@@ -206,3 +206,19 @@ def test_an_unseen_soundfont_adds_rows_and_renders_only_the_test_pieces(finished
     assert summary.loc["piano_sr.input@fluid", "lsd"] != summary.loc["piano_sr.input", "lsd"]
     seen = sf_rate(workdir / f"results/render/piano/16000/{test.iloc[0]}.flac")
     assert sf_rate(workdir / f"results/render/piano@fluid/16000/{test.iloc[0]}.flac") != seen
+
+
+def test_hdf5_locking_off_reruns_nothing_and_reaches_the_jobs(finished_run, tmp_path):
+    workdir, config = finished_run
+    write_config(workdir, {**config, "shard": {**config.get("shard", {}),
+                                               "file_locking": False}})
+    # Only the config page shows it.
+    assert planned_jobs(workdir) == {"report_tables": 1, "all": 1}
+    write_config(workdir, config)
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    write_config(fresh, {**config, "shard": {"file_locking": False}})
+    run_snakemake(fresh, "--until", "shard")
+    logs = sorted((fresh / "results/logs/shard").rglob("*.log"))
+    assert len(logs) == 2  # train and validation
+    assert all("HDF5_USE_FILE_LOCKING=FALSE" in log.read_text() for log in logs)

@@ -82,7 +82,11 @@ def cmd_degrade(args):
 
 
 def cmd_shard(args):
+    import os
+
     from .shard import shard_pieces
+    # The pipeline turns locking off through HDF5's own switch (shard.file_locking).
+    log.info("HDF5_USE_FILE_LOCKING=%s", os.environ.get("HDF5_USE_FILE_LOCKING", "unset"))
     same_length(args, "pieces", "inputs", "targets", *(["values"] if args.values else []))
     attrs = {"task": args.task, "split": args.split, "config_hash": args.config_hash}
     count = shard_pieces(args.pieces, args.inputs, args.targets, args.out, args.window,
@@ -99,8 +103,9 @@ def cmd_train(args):
 
     from .train import train
     # Where the job runs: on a cluster this shows the GPU SLURM handed over.
-    log.info("CUDA_VISIBLE_DEVICES=%s, CUDA available: %s",
-             os.environ.get("CUDA_VISIBLE_DEVICES", "unset"), torch.cuda.is_available())
+    log.info("CUDA_VISIBLE_DEVICES=%s, CUDA available: %s, HDF5_USE_FILE_LOCKING=%s",
+             os.environ.get("CUDA_VISIBLE_DEVICES", "unset"), torch.cuda.is_available(),
+             os.environ.get("HDF5_USE_FILE_LOCKING", "unset"))
     result = train(args.train_shards, args.valid_shards, args.checkpoint, args.metrics,
                    args.experiment, args.spec, args.seed, args.threads, args.autoencoder,
                    file_locking=not args.no_file_locking)

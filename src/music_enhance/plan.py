@@ -314,12 +314,6 @@ class Plan:
         return {"train": self.shards(task, "train"), "valid": self.shards(task, "validation"),
                 "autoencoder": autoencoder, "spec": canonical(spec), "options": " ".join(options)}
 
-    @property
-    def locking(self) -> str:
-        """HDF5 without file locks (shard writes and training reads) if asked: not a
-        param, since it changes no output (turning it off reruns nothing)."""
-        return "" if self.config["shard"]["file_locking"] else "--no-file-locking"
-
     def train_resources(self, experiment: str) -> dict:
         """What a train job asks of a cluster (from the config alone: Snakemake
         evaluates resources where the pieces may not be known yet)."""

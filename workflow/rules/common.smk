@@ -100,8 +100,11 @@ def planned():
     return PLAN
 
 
-# Read by the shard and train commands, not a param: it changes no output.
-HDF5_LOCKING = PLAN.locking
+# shard.file_locking: false reaches every job's HDF5 (shard writes, training reads)
+# through HDF5's own switch in every job's shell; not a param, since it changes
+# no output (turning it off reruns nothing).
+if not config["shard"]["file_locking"]:
+    shell.prefix("export HDF5_USE_FILE_LOCKING=FALSE; ")
 
 # Bad filters, unreadable MIDI and too long windows fail at start-up when they can.
 if PLANNED_AT_START:
