@@ -100,6 +100,7 @@ class Plan:
         self.systems = (self.experiments + sorted(self.evaluated) + sorted(self.collab)
                         + sorted(self.baselines))
         self._table = None
+        self._shard_plans = {}
 
     def _add_variant(self, task: str, soundfont: str, path: str) -> None:
         spec = copy.deepcopy(self.config["tasks"][task])
@@ -129,7 +130,8 @@ class Plan:
     def use_pieces(self, table: pd.DataFrame) -> None:
         check_windows(self.config, table)
         self._table = table.reset_index(drop=True)
-        for derived in ("midi", "_batch", "_shard_plans"):
+        self._shard_plans.clear()
+        for derived in ("midi", "_batch"):
             self.__dict__.pop(derived, None)
 
     @property
@@ -257,10 +259,6 @@ class Plan:
                 "collab": canonical(spec)}
 
     # -- shards, training, scores, report ----------------------------------------
-
-    @cached_property
-    def _shard_plans(self) -> dict:
-        return {}
 
     def shard_plan(self, task: str, split: str) -> list[list[str]]:
         """Piece ids per shard of a task's split, packed from the manifest's durations."""
