@@ -46,9 +46,13 @@ def test_snakemake_from_an_inactive_venv_says_to_activate_it(tmp_path):
 
     from conftest import BIN, REPO
     write_config(tmp_path, tiny_config())
-    result = subprocess.run(
-        [str(BIN / "snakemake"), "--snakefile", str(REPO / "Snakefile"), "-d", str(tmp_path),
-         "-n"], capture_output=True, text=True, env={**os.environ, "PATH": "/usr/bin:/bin"})
+    command = [str(BIN / "snakemake"), "--snakefile", str(REPO / "Snakefile"), "-d",
+               str(tmp_path), "--cores", "1"]
+    env = {**os.environ, "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
     assert result.returncode != 0
     assert ("music-enhance is not on PATH: activate the virtual environment"
             in result.stdout + result.stderr)
+    assert not (tmp_path / "results").exists()  # before the first job
+    # A dry run runs no job: it plans as usual.
+    assert subprocess.run([*command, "-n"], capture_output=True, env=env).returncode == 0

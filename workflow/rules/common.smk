@@ -24,14 +24,18 @@ from music_enhance.plan import (
     record_of,
 )
 
-# Every job runs the package's command; without it each one would die with exit 127.
-if shutil.which("music-enhance") is None and not any(
-    "CONDA" in str(m) for m in workflow.deployment_settings.deployment_method
-):
-    raise WorkflowError(
-        "music-enhance is not on PATH: activate the virtual environment first "
-        "(source .venv/bin/activate), or run `make run`"
-    )
+
+onstart:
+    # Every job runs the package's command; without it each would die with exit 127.
+    # Checked before the first job (not for -n or --lint, which run none).
+    if shutil.which("music-enhance") is None and not any(
+        "CONDA" in str(m) for m in workflow.deployment_settings.deployment_method
+    ):
+        raise WorkflowError(
+            "music-enhance is not on PATH: activate the virtual environment first "
+            "(source .venv/bin/activate), or run `make run`"
+        )
+
 
 try:
     PLAN = Plan(config)
