@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # `make reports`: the reports' experiments on real MAESTRO performances
 # (config/experiments/reports.yaml) in runs/reports; MAESTRO is the MIDI archive
 # or a folder holding it. REPORTS_CONFIG adds overlays (reports-gpu.yaml).
-MAESTRO ?= $(CURDIR)/../shared/data/maestro-mini/maestro-v3.0.0-midi.zip
+MAESTRO ?= $(CURDIR)/../shared/data/maestro-asap/maestro-v3.0.0-midi.zip
 REPORTS_CONFIG ?= $(CURDIR)/config/experiments/reports.yaml
 REPORTS := snakemake $(PROFILE) --snakefile $(CURDIR)/Snakefile --directory runs/reports \
 	--configfile $(REPORTS_CONFIG) --replace-workflow-config \

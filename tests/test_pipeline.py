@@ -1,9 +1,11 @@
 """The whole DAG on the real tools, on a tiny config, and its caching behaviour."""
 
+import copy
 import hashlib
 import json
 import re
 
+import h5py
 import numpy as np
 import pandas as pd
 import pytest
@@ -222,3 +224,29 @@ def test_hdf5_locking_off_reruns_nothing_and_reaches_the_jobs(finished_run, tmp_
     logs = sorted((fresh / "results/logs/shard").rglob("*.log"))
     assert len(logs) == 2  # train and validation
     assert all("HDF5_USE_FILE_LOCKING=FALSE" in log.read_text() for log in logs)
+
+
+def test_a_training_soundfont_joins_the_shards_and_renders_no_test_piece_again(finished_run):
+    workdir, config = finished_run
+    fluid, tim = "/usr/share/sounds/sf2/FluidR3_GM.sf2", config["render"]["soundfont"]
+    seen = {p: p.stat().st_mtime_ns for p in (workdir / "results/render/piano").rglob("*")}
+    several = copy.deepcopy(config)
+    several["tasks"]["piano_sr"].pop("evaluation", None)
+    several["tasks"]["piano_sr"]["training"] = {"soundfonts": {"fluid": fluid}}
+    write_config(workdir, several)
+    # The train and validation pieces with FluidR3_GM (one render and one degrade job
+    # each: 4 pieces per job), new shards, the model trained again and scored again.
+    jobs = planned_jobs(workdir)
+    assert (jobs["render"], jobs["degrade"], jobs["shard"], jobs["train"]) == (2, 2, 2, 1)
+    run_snakemake(workdir)
+    assert seen == {p: p.stat().st_mtime_ns for p in seen}
+    manifest = pd.read_csv(workdir / "results/manifest.csv")
+    train = sorted(manifest.query("split == 'train'")["id"])
+    with h5py.File(workdir / "results/shards/piano_sr/train/0.h5", "r") as h5:
+        pieces, soundfonts = list(h5["pieces"].asstr()[:]), list(h5["soundfont"].asstr()[:])
+        rows = h5["piece"][:]
+    assert sorted(pieces) == sorted(train * 2)
+    assert sorted(zip(pieces, soundfonts, strict=True)) == sorted(
+        [(p, tim) for p in train] + [(p, fluid) for p in train])
+    assert {soundfonts[r] for r in rows} == {tim, fluid}  # windows of both timbres
+    write_config(workdir, config)

@@ -107,7 +107,10 @@ def test_shards_and_their_options(plan):
     job = plan.shard_job("piano_sr", "train", 0)
     assert set(job["pieces"]) == set(plan.pieces("train"))
     assert job["targets"][0] == f"results/render/piano/16000/{job['pieces'][0]}.flac"
-    assert job["options"].startswith("--sample-format float32 --compression none --values ")
+    tim = "/usr/share/sounds/sf2/TimGM6mb.sf2"  # the tiny config's SoundFont
+    assert job["options"].startswith("--sample-format float32 --compression none "
+                                     f"--soundfonts {tim} {tim} ")
+    assert f" --values {job['values'][0]} " in job["options"]
     plan.config["shard"].update(file_locking=False, min_rms_dbfs=-60)
     assert "--min-rms-dbfs -60" in plan.shard_job("piano_sr", "train", 0)["options"]
     # Locking changes no output: not a param (common.smk sets HDF5's own switch).
@@ -142,6 +145,10 @@ def test_rerun_params_leave_out_what_a_stage_does_not_use(plan):
      "config: instruments.piano.soundfont: SoundFont /nope.sf2 does not exist"),
     (lambda c: c["tasks"]["piano_sr"].update(evaluation={"soundfonts": {"x": "/no.sf2"}}),
      "config: tasks.piano_sr.evaluation.soundfonts.x: SoundFont /no.sf2 does not exist"),
+    (lambda c: c["tasks"]["piano_sr"].update(training={"soundfonts": {"y": "/no.sf2"}}),
+     "config: tasks.piano_sr.training.soundfonts.y: SoundFont /no.sf2 does not exist"),
+    (lambda c: c["tasks"]["piano_sr"].update(training={"soundfonts": {"y": __file__}}),
+     "config: tasks.piano_sr.training.soundfonts.y: " + __file__ + ": not a SoundFont"),
     (lambda c: c["experiments"]["unet_l2"].update(task="nope"),
      "config: experiments.unet_l2.task: unknown task 'nope'"),
     (lambda c: c["experiments"]["unet_l2"]["model"].update(kernels=[9]),
@@ -274,3 +281,74 @@ def test_a_new_test_piece_changes_one_test_batch_and_nothing_training_reads(plan
     after = {b: plan.batch_pieces(b) for b in plan.batches()}
     assert [b for b in after if after[b] != before.get(b)] == [plan._batch["zzz"]]
     assert plan._batch["zzz"].startswith("test-")
+
+
+def one_preset_soundfont(path, bank: int, program: int, pad: bool = True):
+    """A SoundFont whose preset headers define only (bank, program): no samples.
+    ``pad=False`` leaves an odd-sized chunk unpadded, as MuseScore's SF3 files do."""
+    def chunk(name: bytes, body: bytes) -> bytes:
+        return name + len(body).to_bytes(4, "little") + body + b"\0" * (len(body) % 2 * pad)
+
+    def preset(name: bytes, program: int, bank: int) -> bytes:
+        return name.ljust(20, b"\0") + program.to_bytes(2, "little") + bank.to_bytes(
+            2, "little") + bytes(14)
+
+    phdr = chunk(b"phdr", preset(b"only", program, bank) + preset(b"EOP", 0, 0))
+    body = (b"sfbk" + chunk(b"LIST", b"INFO") + chunk(b"LIST", b"sdta" + b"\1" * 7)
+            + chunk(b"LIST", b"pdta" + phdr))
+    path.write_bytes(chunk(b"RIFF", body))
+    return str(path)
+
+
+def test_a_soundfont_without_the_instruments_program_fails_naming_its_key(tmp_path):
+    organ = one_preset_soundfont(tmp_path / "organ.sf2", 0, 19)
+    config = validated(tiny_config())
+    config["tasks"]["piano_sr"]["evaluation"] = {"soundfonts": {"organ": organ}}
+    with pytest.raises(ValueError, match=(
+            f"config: tasks.piano_sr.evaluation.soundfonts.organ: SoundFont {organ} has no "
+            "General MIDI program 0 \\(bank 0\\), which instrument 'piano' plays")):
+        Plan(config)
+    config = validated(tiny_config())
+    for pad in (True, False):  # an odd-sized sdta chunk, padded or not: read
+        config["instruments"]["piano"]["soundfont"] = one_preset_soundfont(
+            tmp_path / f"piano{pad}.sf2", 0, 0, pad)
+        Plan(config)
+    config["instruments"]["piano"]["program"] = 1
+    with pytest.raises(ValueError, match="config: instruments.piano.soundfont: .* has no "
+                       "General MIDI program 1"):
+        Plan(config)
+
+
+def test_training_soundfonts_join_the_shards_with_their_soundfont_recorded():
+    fluid, tim = "/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/sf2/TimGM6mb.sf2"
+    config = validated(tiny_config())
+    config["tasks"]["piano_sr"]["training"] = {"soundfonts": {"fluid": fluid}}
+    plan = Plan(config)
+    plan.use_pieces(table(12))
+    bare = Plan(validated(tiny_config()))
+    bare.use_pieces(table(12))
+    # No new scored rows: the test pieces keep the instrument's own SoundFont.
+    assert plan.systems == bare.systems
+    assert plan.score_job("unet_l2") == bare.score_job("unet_l2")
+    job = plan.shard_job("piano_sr", "train", 0)
+    train = plan.pieces("train")
+    assert job["pieces"] == train + train  # every piece in both SoundFonts
+    assert job["targets"] == ([f"results/render/piano/16000/{p}.flac" for p in train]
+                              + [f"results/render/piano@fluid/16000/{p}.flac" for p in train])
+    assert job["inputs"][len(train)] == f"results/degrade/lowres/piano@fluid/16000/{train[0]}.flac"
+    assert job["values"][len(train)].endswith(f"piano@fluid/16000/{train[0]}.json")
+    assert f"--soundfonts {' '.join([tim] * len(train) + [fluid] * len(train))} " in job[
+        "options"]
+    assert {r.split("/batches/")[0] for r in job["records"]} == {
+        "results/render/piano/16000", "results/degrade/lowres/piano/16000",
+        "results/render/piano@fluid/16000", "results/degrade/lowres/piano@fluid/16000"}
+    assert job["config_hash"] != bare.shard_job("piano_sr", "train", 0)["config_hash"]
+    # The renders with the new SoundFont are the train and validation pieces' only.
+    records = {r for split in ("train", "validation") for i in range(len(plan.shards(
+        "piano_sr", split))) for r in plan.shard_job("piano_sr", split, i)["records"]}
+    fluid_batches = {r.rsplit("/", 1)[1].removesuffix(".json") for r in records
+                     if r.startswith("results/render/piano@fluid/")}
+    assert fluid_batches == set(plan.batches("train") + plan.batches("validation"))
+    assert plan.render_job("piano@fluid", 16000, plan.batches("train")[0])["pieces"]
+    assert plan.render_job("piano", 16000, plan.batches("train")[0]) == bare.render_job(
+        "piano", 16000, plan.batches("train")[0])

@@ -34,7 +34,8 @@ def shards(tmp_path, rng):
         shard_pieces(pieces, files(tmp_path, pieces, ".input.flac"),
                      files(tmp_path, pieces, ".target.flac"), tmp_path / f"train{index}.h5",
                      window=1024, stride=512, attrs={"task": "t", "config_hash": "abc"},
-                     values=files(tmp_path, pieces, ".json"))
+                     values=files(tmp_path, pieces, ".json"),
+                     soundfonts=[f"/sf/{piece}.sf2" for piece in pieces])
         paths.append(tmp_path / f"train{index}.h5")
     return tmp_path, paths
 
@@ -61,6 +62,7 @@ def test_windows_equal_the_source_audio_at_their_offsets(shards):
         assert [v.decode() for v in h5["degradation"][:]] == ['{"piece": "p3"}',
                                                                 '{"piece": "p4"}']
         assert h5.attrs["config_hash"] == "abc" and h5.attrs["dropped_silent"] == 0
+        assert list(h5["soundfont"].asstr()[:]) == ["/sf/p3.sf2", "/sf/p4.sf2"]
 
 
 def test_shard_plan_matches_the_durations():

@@ -87,10 +87,12 @@ def cmd_shard(args):
     from .shard import shard_pieces
     # The pipeline turns locking off through HDF5's own switch (shard.file_locking).
     log.info("HDF5_USE_FILE_LOCKING=%s", os.environ.get("HDF5_USE_FILE_LOCKING", "unset"))
-    same_length(args, "pieces", "inputs", "targets", *(["values"] if args.values else []))
+    same_length(args, "pieces", "inputs", "targets", *(["values"] if args.values else []),
+                *(["soundfonts"] if args.soundfonts else []))
     attrs = {"task": args.task, "split": args.split, "config_hash": args.config_hash}
     count = shard_pieces(args.pieces, args.inputs, args.targets, args.out, args.window,
-                         args.stride, attrs, args.values, min_rms_dbfs=args.min_rms_dbfs,
+                         args.stride, attrs, args.values, args.soundfonts,
+                         min_rms_dbfs=args.min_rms_dbfs,
                          file_locking=not args.no_file_locking,
                          sample_format=args.sample_format, compression=args.compression)
     log.info("wrote %d windows to %s", count, args.out)
@@ -233,6 +235,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--inputs", nargs="+", required=True, help="input audio, one per piece")
     s.add_argument("--targets", nargs="+", required=True, help="target audio, one per piece")
     s.add_argument("--values", nargs="+", help="JSON of drawn degradation values per piece")
+    s.add_argument("--soundfonts", nargs="+",
+                   help="the SoundFont each piece's pair was rendered with (recorded)")
     s.add_argument("--window", type=int, required=True)
     s.add_argument("--stride", type=int, required=True)
     s.add_argument("--task", required=True)

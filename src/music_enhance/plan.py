@@ -93,6 +93,12 @@ class Plan:
         # SoundFont ("<system>@<soundfont>"), through virtual instruments, tasks and
         # (untrained) experiments named "<name>@<soundfont>" ('@' is in no config name).
         self.evaluated = {}
+        # More timbres to train on: per task, the variants whose train and validation
+        # pairs join its shards (rendered with another SoundFont, "<task>@<soundfont>").
+        self.training = {task: [self._variant(task, soundfont, path, "training")
+                                for soundfont, path in config["tasks"][task].get(
+                                    "training", {}).get("soundfonts", {}).items()]
+                         for task in self.tasks}
         for task in self.tasks:
             for soundfont, path in config["tasks"][task].get("evaluation", {}).get(
                     "soundfonts", {}).items():
@@ -102,18 +108,24 @@ class Plan:
         self._table = None
         self._shard_plans = {}
 
-    def _add_variant(self, task: str, soundfont: str, path: str) -> None:
+    def _variant(self, task: str, soundfont: str, path: str, block: str) -> str:
+        """The task ``<task>@<soundfont>``: its instruments rendered with ``path``."""
         spec = copy.deepcopy(self.config["tasks"][task])
-        spec.pop("evaluation")
+        spec.pop("evaluation", None)
+        spec.pop("training", None)
         variant = f"{task}@{soundfont}"
         for side in ("input", "target"):
             name = spec[side]["instrument"]
             timbre = {**self.config["instruments"][name], "soundfont": path}
             if self.config["instruments"].setdefault(f"{name}@{soundfont}", timbre) != timbre:
-                raise ValueError(f"config: tasks.{task}.evaluation.soundfonts.{soundfont}: "
+                raise ValueError(f"config: tasks.{task}.{block}.soundfonts.{soundfont}: "
                                  f"another task names a different SoundFont {soundfont!r}")
             spec[side]["instrument"] = f"{name}@{soundfont}"
         self.config["tasks"][variant] = spec
+        return variant
+
+    def _add_variant(self, task: str, soundfont: str, path: str) -> None:
+        variant = self._variant(task, soundfont, path, "evaluation")
         for method in ["input", *task_baselines(self.chain(task))]:
             self.baselines[f"{task}.{method}@{soundfont}"] = (variant, method)
         for experiment in self.experiments:
@@ -260,15 +272,26 @@ class Plan:
 
     # -- shards, training, scores, report ----------------------------------------
 
-    def shard_plan(self, task: str, split: str) -> list[list[str]]:
-        """Piece ids per shard of a task's split, packed from the manifest's durations."""
+    def soundfont(self, task: str) -> str:
+        """The SoundFont a task's targets are rendered with."""
+        instrument = self.config["instruments"][self.config["tasks"][task]["target"][
+            "instrument"]]
+        return instrument.get("soundfont", self.config["render"]["soundfont"])
+
+    def shard_plan(self, task: str, split: str) -> list[list[tuple[str, str]]]:
+        """(piece, source task) pairs per shard of a task's split, packed from the
+        manifest's durations: the task's own pairs, then each training SoundFont's."""
         if (task, split) not in self._shard_plans:
             spec, settings = self.config["tasks"][task], self.config["shard"]
             chosen = self.table[self.table["split"] == split]
-            self._shard_plans[task, split] = plan_shards(
-                chosen["id"].tolist(), chosen["duration"].tolist(), spec["sample_rate"],
+            entries = [(piece, source) for source in [task, *self.training[task]]
+                       for piece in chosen["id"]]
+            plan = plan_shards(
+                list(range(len(entries))), chosen["duration"].tolist() * (
+                    1 + len(self.training[task])), spec["sample_rate"],
                 self.config["render"]["tail"], spec["window"], spec["stride"],
                 settings["max_bytes"], settings["sample_format"])
+            self._shard_plans[task, split] = [[entries[i] for i in shard] for shard in plan]
         return self._shard_plans[task, split]
 
     def shards(self, task: str, split: str) -> list[str]:
@@ -276,25 +299,30 @@ class Plan:
                 for i in range(len(self.shard_plan(task, split)))]
 
     def shard_job(self, task: str, split: str, index: int) -> dict:
-        pieces = self.shard_plan(task, split)[int(index)]
-        job = {"pieces": pieces,
-               "records": sorted({*self.records(self.task_input(task), pieces),
-                                  *self.records(self.task_target(task), pieces)}),
-               "inputs": self.files(self.task_input(task), pieces),
-               "targets": self.files(self.task_target(task), pieces),
-               "values": (self.files(info_of(self.task_input(task)), pieces)
+        entries = self.shard_plan(task, split)[int(index)]
+        sources = {source: [p for p, s in entries if s == source] for _, source in entries}
+        job = {"pieces": [p for p, _ in entries],
+               "records": sorted({r for source, pieces in sources.items()
+                                  for template in (self.task_input(source),
+                                                   self.task_target(source))
+                                  for r in self.records(template, pieces)}),
+               "inputs": [self.task_input(s).format(piece=p) for p, s in entries],
+               "targets": [self.task_target(s).format(piece=p) for p, s in entries],
+               "values": ([info_of(self.task_input(s)).format(piece=p) for p, s in entries]
                           if self.chain(task) else [])}
         settings = self.config["shard"]
         options = [f"--sample-format {settings['sample_format']}",
-                   f"--compression {settings['compression']}"]
+                   f"--compression {settings['compression']}",
+                   shlex.join(["--soundfonts", *(self.soundfont(s) for _, s in entries)])]
         if job["values"]:
             options.append(shlex.join(["--values", *job["values"]]))
         if settings["min_rms_dbfs"] is not None:
             options.append(f"--min-rms-dbfs {settings['min_rms_dbfs']}")
-        # What the windows depend on: the task's block (not its test-time timbres) and
-        # its chain.
+        # What the windows depend on: the task's block (not its test-time timbres),
+        # its chain and the SoundFonts of its pairs.
         block = {k: v for k, v in self.config["tasks"][task].items() if k != "evaluation"}
-        digest = canonical({"task": block, "chain": self.chain(task)})
+        digest = canonical({"task": block, "chain": self.chain(task),
+                            "soundfonts": sorted({self.soundfont(s) for _, s in entries})})
         return {**job, "options": " ".join(options), "window": self.config["tasks"][task][
             "window"], "stride": self.config["tasks"][task]["stride"],
                 "config_hash": hashlib.sha256(digest.encode()).hexdigest()[:16]}
@@ -370,24 +398,43 @@ def check_config(config: dict) -> None:
                 raise ValueError(f"config: chains.{chain}[{index}].low_rate: "
                                  f"{step['low_rate']} Hz is not below the sample rate "
                                  f"{task['sample_rate']} Hz of task {name!r}")
-        for soundfont, path in task.get("evaluation", {}).get("soundfonts", {}).items():
-            if not Path(path).is_file():
-                raise ValueError(f"config: tasks.{name}.evaluation.soundfonts.{soundfont}: "
-                                 f"SoundFont {path} does not exist")
     from .render import gm_program  # FluidSynth's bindings: only when planning
 
     for name, spec in config["instruments"].items():
         try:
-            gm_program(name, spec["program"])
+            program = gm_program(name, spec["program"])
         except ValueError as err:  # names the instrument's key
             raise ValueError(f"config: {err}") from None
         key = f"instruments.{name}.soundfont" if "soundfont" in spec else "render.soundfont"
-        soundfont = spec.get("soundfont", config["render"]["soundfont"])
-        if not Path(soundfont).is_file():
-            raise ValueError(f"config: {key}: SoundFont {soundfont} does not exist "
-                             f"(instrument {name!r})")
+        _check_soundfont(key, spec.get("soundfont", config["render"]["soundfont"]),
+                         name, program)
+    for name, task in config["tasks"].items():
+        for block in ("training", "evaluation"):
+            for soundfont, path in task.get(block, {}).get("soundfonts", {}).items():
+                for side in ("input", "target"):
+                    instrument = task[side]["instrument"]
+                    _check_soundfont(f"tasks.{name}.{block}.soundfonts.{soundfont}", path,
+                                     instrument, gm_program(instrument, config["instruments"][
+                                         instrument]["program"]))
     for name, experiment in config["experiments"].items():
         _check_experiment(config, name, experiment)
+
+
+def _check_soundfont(key: str, path: str, instrument: str, program: int) -> None:
+    """The SoundFont exists and defines the instrument's program (FluidSynth would
+    play another preset with only a warning)."""
+    from .render import soundfont_presets
+
+    if not Path(path).is_file():
+        raise ValueError(f"config: {key}: SoundFont {path} does not exist "
+                         f"(instrument {instrument!r})")
+    try:
+        presets = soundfont_presets(str(path))
+    except (OSError, ValueError) as err:
+        raise ValueError(f"config: {key}: {err}") from None
+    if (0, program) not in presets:
+        raise ValueError(f"config: {key}: SoundFont {path} has no General MIDI program "
+                         f"{program} (bank 0), which instrument {instrument!r} plays")
 
 
 def _check_experiment(config: dict, name: str, experiment: dict) -> None:

@@ -10,6 +10,7 @@ different instruments are sample-aligned.
 """
 
 import ctypes
+import functools
 import math
 from pathlib import Path
 
@@ -75,6 +76,47 @@ def gm_program(instrument: str, program) -> int:
     except ValueError:
         raise ValueError(f"instruments.{instrument}.program: {program!r} is neither a number "
                          f"0-127 nor a General MIDI instrument name") from None
+
+
+@functools.cache
+def soundfont_presets(path: str) -> frozenset[tuple[int, int]]:
+    """The (bank, program) pairs a SoundFont (SF2, or SF3 with compressed samples)
+    defines, read from its preset headers (the ``phdr`` chunk of ``pdta``) without
+    loading its samples: a check at start-up, where FluidSynth would fall back to
+    another preset with only a warning."""
+    def chunks(data: bytes, start: int, stop: int):
+        while start + 8 <= stop:
+            size = int.from_bytes(data[start + 4:start + 8], "little")
+            yield data[start:start + 4], start + 8, size
+            start += 8 + size + size % 2
+
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if head[:4] != b"RIFF" or head[8:12] != b"sfbk":
+            raise ValueError(f"{path}: not a SoundFont (no RIFF sfbk header)")
+        position, odd = 12, 0
+        while True:  # the top-level LIST chunks; sdta (the samples) is skipped by seeking
+            f.seek(position)
+            header = f.read(12)
+            if header[:4] != b"LIST" and odd:
+                # Some SF3 writers do not pad an odd-sized chunk (MuseScore's).
+                position -= 1
+                f.seek(position)
+                header = f.read(12)
+            if len(header) < 12 or header[:4] != b"LIST":
+                raise ValueError(f"{path}: SoundFont without preset headers (pdta phdr)")
+            size = int.from_bytes(header[4:8], "little")
+            if header[8:12] == b"pdta":
+                data = f.read(size - 4)
+                break
+            odd = size % 2
+            position += 8 + size + odd
+    for name, start, size in chunks(data, 0, len(data)):
+        if name == b"phdr":  # 38-byte records; the last one is the terminal "EOP"
+            records = [data[i:i + 38] for i in range(start, start + size - 38, 38)]
+            return frozenset((int.from_bytes(r[22:24], "little"),
+                              int.from_bytes(r[20:22], "little")) for r in records)
+    raise ValueError(f"{path}: SoundFont without preset headers (pdta phdr)")
 
 
 def load_midi(path) -> pretty_midi.PrettyMIDI:

@@ -13,6 +13,9 @@ Layout of a shard:
   offset          int64 (windows,)           first sample of the window in its piece
   pieces          str (pieces,)              piece ids
   degradation     str (pieces,)              JSON of the values drawn for the piece
+  soundfont       str (pieces,)              the SoundFont the piece's pair was
+                                             rendered with (a task may train on
+                                             several: a piece id can repeat)
   attrs           sample_rate, window, stride, task, split, config_hash, version,
                   dropped_silent
 Windows start at 0, stride, 2*stride, ...; the last partial window of a piece is
@@ -181,6 +184,8 @@ def _write(tmp, pieces, kept, window, stride, dropped, rate, attrs, file_locking
         h5.create_dataset("pieces", data=[p["id"] for p in pieces], dtype=h5py.string_dtype())
         values = [Path(p["values"]).read_text() if p.get("values") else "" for p in pieces]
         h5.create_dataset("degradation", data=values, dtype=h5py.string_dtype())
+        h5.create_dataset("soundfont", data=[p.get("soundfont") or "" for p in pieces],
+                          dtype=h5py.string_dtype())
         h5.attrs.update({"sample_rate": rate or 0, "window": window, "stride": stride,
                          "version": __version__, "dropped_silent": dropped,
                          "sample_format": sample_format, "compression": compression, **attrs})
@@ -188,14 +193,16 @@ def _write(tmp, pieces, kept, window, stride, dropped, rate, attrs, file_locking
 
 def shard_pieces(ids: list[str], inputs: list[str], targets: list[str], out_path,
                  window: int, stride: int, attrs: dict, values: list[str] | None = None,
-                 **options) -> int:
+                 soundfonts: list[str] | None = None, **options) -> int:
     """Shard the pieces ``ids`` from their input, target (and drawn values) files, one
-    each per piece. ``options`` go to ``write_shard`` (min_rms_dbfs, file_locking,
-    sample_format, compression)."""
+    each per piece, with the SoundFont each pair was rendered with. ``options`` go to
+    ``write_shard`` (min_rms_dbfs, file_locking, sample_format, compression)."""
     if not ids:
         raise ValueError(f"{out_path}: no piece to shard")
-    pieces = [{"id": i, "input": x, "target": y, "values": v} for i, x, y, v in zip(
-        ids, inputs, targets, values or [None] * len(ids), strict=True)]
+    none = [None] * len(ids)
+    pieces = [{"id": i, "input": x, "target": y, "values": v, "soundfont": f}
+              for i, x, y, v, f in zip(ids, inputs, targets, values or none,
+                                       soundfonts or none, strict=True)]
     return write_shard(out_path, pieces, window, stride, attrs, **options)
 
 
