@@ -55,6 +55,22 @@ def test_linear_interpolation_matches_the_report_and_stays_aligned(white):
     assert -40 < band_db(out, 6000) < -10
 
 
+def test_cubic_interpolation_is_the_cubic_baseline_of_the_sox_input(white):
+    from music_enhance.baselines import upsample
+    out, drawn = apply_chain(white, RATE, [{"step": "resample", "low_rate": 11025,
+                                            "interpolation": "cubic"}], seed=0)
+    assert drawn == [{"step": "resample", "low_rate": 11025}] and len(out) == len(white)
+    assert best_lag(out, white) == 0
+    # Through the same low-rate samples as the cubic baseline of the sox-degraded input.
+    sox, _ = apply_chain(white, RATE, [{"step": "resample", "low_rate": 11025}], seed=0)
+    baseline = upsample(sox, RATE, 11025, "cubic")
+    assert np.corrcoef(out[100:-100], baseline[100:-100])[0, 1] > 0.99
+    # Its images are weaker than the straight lines' (a smoother kernel).
+    linear, _ = apply_chain(white, RATE, [{"step": "resample", "low_rate": 11025,
+                                           "interpolation": "linear"}], seed=0)
+    assert band_db(out, 6000) < band_db(linear, 6000) - 3
+
+
 def test_highpass_and_equalizer_shape_the_spectrum(white):
     high, _ = apply_chain(white, RATE, [{"step": "highpass", "frequency": 2000}], seed=0)
     assert band_db(high, 0, 1800) < -40

@@ -92,7 +92,8 @@ def test_same_inputs_same_shard_bytes(shards, tmp_path):
     shard_pieces(["p1", "p2"], files(root, ["p1", "p2"], ".input.flac"),
                  files(root, ["p1", "p2"], ".target.flac"), tmp_path / "again.h5", 1024, 512,
                  {"task": "t", "config_hash": "abc"},
-                 values=files(root, ["p1", "p2"], ".json"))
+                 values=files(root, ["p1", "p2"], ".json"),
+                 soundfonts=["/sf/p1.sf2", "/sf/p2.sf2"])
     digest = [hashlib.sha256(p.read_bytes()).hexdigest() for p in (paths[0],
                                                                     tmp_path / "again.h5")]
     assert digest[0] == digest[1]

@@ -49,6 +49,23 @@ def resample(audio: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
     return np.pad(out, (0, max(0, expected - len(out))))[:expected]
 
 
+def interpolate(low: np.ndarray, low_rate: int, rate: int, length: int,
+                method: str) -> np.ndarray:
+    """``length`` samples at ``rate`` through the samples ``low`` taken at ``low_rate``:
+    straight lines (``linear``) or a not-a-knot cubic spline (``cubic``); no
+    anti-imaging filter, so the band above low_rate / 2 holds the images."""
+    times = np.arange(length) / rate
+    low_times = np.arange(len(low)) / low_rate
+    if method == "linear":
+        return np.interp(times, low_times, low)
+    if method == "cubic":
+        # scipy is imported where it is used: the Snakefile imports this module at
+        # every start-up, and scipy's interpolate costs a second.
+        from scipy.interpolate import CubicSpline
+        return CubicSpline(low_times, low, extrapolate=True)(times)
+    raise ValueError(f"unknown interpolation {method!r}; known: linear, cubic")
+
+
 def write_audio(path, audio: np.ndarray, rate: int, subtype: str = "PCM_24") -> None:
     """Write lossless audio (FLAC, or WAV for a .wav name) via a temporary name, so a
     crash never leaves a half-written file."""

@@ -9,7 +9,7 @@ The degraded input as is needs no file.
 
 import numpy as np
 
-from .audio import read_mono, resample, write_audio
+from .audio import interpolate, read_mono, resample, write_audio
 from .degrade import NOISE_KINDS, fit_length
 
 UPSAMPLERS = ("linear", "cubic", "sinc")
@@ -29,15 +29,8 @@ def upsample(audio: np.ndarray, rate: int, low_rate: int, method: str) -> np.nda
     low = resample(audio, rate, low_rate)
     if method == "sinc":
         return fit_length(resample(low, low_rate, rate), len(audio))
-    times = np.arange(len(audio)) / rate
-    low_times = np.arange(len(low)) / low_rate
-    if method == "linear":
-        return np.interp(times, low_times, low)
-    if method == "cubic":
-        # scipy is imported where it is used: the Snakefile imports this module at
-        # every start-up, and scipy's signal and interpolate cost two seconds.
-        from scipy.interpolate import CubicSpline
-        return CubicSpline(low_times, low, extrapolate=True)(times)
+    if method in ("linear", "cubic"):
+        return interpolate(low, low_rate, rate, len(audio), method)
     raise ValueError(f"unknown upsampling method {method!r}; known: {UPSAMPLERS}")
 
 

@@ -19,7 +19,7 @@ import numpy as np
 import soundfile as sf
 import sox
 
-from .audio import read_mono, write_audio
+from .audio import interpolate, read_mono, write_audio
 from .defaults import schema_default
 from .seeds import derive_seed
 
@@ -67,7 +67,7 @@ def sox_resample(tfm, rate, step, rng):
     tfm.rate(low, quality=step.get("quality", "v"))
     if step.get("interpolation", "sox") == "sox":
         tfm.rate(rate, quality=step.get("quality", "v"))
-    else:  # sox stops at low_rate; linear_upsample goes back up
+    else:  # sox stops at low_rate; interpolate_up goes back up
         tfm.set_output_format(rate=low)
     return {"low_rate": low}
 
@@ -117,11 +117,12 @@ SOX_STEPS = {"resample": sox_resample, "lowpass": sox_lowpass, "highpass": sox_h
 
 # Array steps take and return audio.
 
-def linear_upsample(audio, rate, step, rng):
-    """The 2019 report's interpolation: back up from low_rate by straight lines."""
+def interpolate_up(audio, rate, step, rng):
+    """Back up from low_rate without an anti-imaging filter: straight lines (the
+    2019 report's way) or a cubic spline (the input of Kuleshov et al.'s U-Net)."""
     low = int(step["low_rate"])
-    times = np.arange(round(len(audio) * rate / low)) / rate
-    return np.interp(times, np.arange(len(audio)) / low, audio).astype(np.float32), {}
+    return interpolate(audio, low, rate, round(len(audio) * rate / low),
+                       step["interpolation"]).astype(np.float32), {}
 
 
 def noise(kind):
@@ -230,10 +231,10 @@ def apply_chain(audio: np.ndarray, rate: int, chain: list[dict], seed: int) -> t
         if name in SOX_STEPS:
             tfm = tfm or _transformer()
             drawn.append({"step": name, **SOX_STEPS[name](tfm, rate, step, rng)})
-            if name == "resample" and step.get("interpolation", "sox") == "linear":
+            if name == "resample" and step.get("interpolation", "sox") != "sox":
                 audio = _run_sox(tfm, audio, rate)
                 tfm = None
-                audio, _ = linear_upsample(audio, rate, step, rng)
+                audio, _ = interpolate_up(audio, rate, step, rng)
             continue
         if tfm is not None:
             audio, tfm = _run_sox(tfm, audio, rate), None
