@@ -3,7 +3,8 @@
 # As root this runs apt-get; otherwise it prints the exact command and fails.
 set -euo pipefail
 
-packages=(sox libsox-fmt-all fluidsynth libfluidsynth3 fluid-soundfont-gm timgm6mb-soundfont)
+packages=(sox libsox-fmt-all fluidsynth libfluidsynth3 fluid-soundfont-gm timgm6mb-soundfont
+          musescore-general-soundfont-small)
 missing=()
 for pkg in "${packages[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)

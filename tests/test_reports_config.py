@@ -25,7 +25,13 @@ def planned(workdir, *configfiles):
 
 def test_reports_config_plans_every_task_and_experiment(tmp_path):
     config = yaml.safe_load(REPORTS.read_text())
-    assert set(config["tasks"]) == {"sr_5k_10k", "sr_11k_22k", "denoise", "swap"}
+    bases = {"sr_5k_10k", "sr_11k_22k", "denoise", "swap"}
+    assert set(config["tasks"]) == bases | {f"{t}_multi" for t in bases}
+    # A _multi task is its base task trained on a second SoundFont as well.
+    for base in bases:
+        multi = dict(config["tasks"][f"{base}_multi"])
+        assert len(multi.pop("training")["soundfonts"]) == 1
+        assert multi == config["tasks"][base]
     names = {e["model"]["name"] for e in config["experiments"].values()}
     kinds = {block["name"] for e in config["experiments"].values()
              for block in ([e["discriminator"]] if isinstance(e.get("discriminator"), dict)
@@ -36,12 +42,14 @@ def test_reports_config_plans_every_task_and_experiment(tmp_path):
     # scored on a SoundFont no model trained on.
     recipe = {e["task"]: e["losses"] for e in config["experiments"].values()
               if isinstance(e.get("discriminator"), list)}
-    assert set(recipe) == set(config["tasks"]) and len(set(map(str, recipe.values()))) == 1
+    assert {t for t in recipe if t.endswith("_multi")} == {f"{t}_multi" for t in bases}
+    assert {"sr_5k_10k", "denoise"} <= set(recipe)  # one SoundFont against two
+    assert len(set(map(str, recipe.values()))) == 1
     assert all(t["evaluation"]["soundfonts"] for t in config["tasks"].values())
     assert any(e.get("losses", {}).get("feature") for e in config["experiments"].values())
     assert any("collab" in e for e in config["experiments"].values())
     jobs, _ = planned(tmp_path, REPORTS)
-    assert jobs["train"] == len(config["experiments"]) == 16
+    assert jobs["train"] == len(config["experiments"]) == 18
     assert jobs["download"] == 1  # the pieces are planned once the archive is extracted
 
 
@@ -50,9 +58,9 @@ def test_gpu_overlay_keeps_the_experiments_and_enlarges_them(tmp_path):
     base = yaml.safe_load(REPORTS.read_text())
     assert set(overlay["experiments"]) == set(base["experiments"])
     jobs, plan = planned(tmp_path, REPORTS, GPU)
-    assert jobs["train"] == 16
+    assert jobs["train"] == 18
     trains = [line for line in plan.splitlines() if "Shell command: music-enhance train" in line]
-    assert len(trains) == 16
+    assert len(trains) == 18
     # Every U-Net and the autoencoder at the reports' widths; every run 20,000 steps.
-    assert sum('"channels":[128,256,512,512]' in line for line in trains) == 14
+    assert sum('"channels":[128,256,512,512]' in line for line in trains) == 16
     assert all('"steps":20000' in line for line in trains)
