@@ -74,6 +74,15 @@ def test_adversarial_training_starts_on_schedule(shards, tmp_path, kind):
     assert discriminator.blocks[0].kind == kind
 
 
+def test_the_discriminator_trains_only_its_warmup_before_the_adversarial_start(shards,
+                                                                              tmp_path):
+    run(shards, tmp_path, {**GAN, "steps": 10,
+                           "adversarial_start": {"step": 6, "warmup": 2}})
+    rows = metrics(tmp_path / "metrics.csv")
+    assert [int(r["step"]) for r in rows if r["d_loss"]] == list(range(5, 11))
+    assert [int(r["step"]) for r in rows if r.get("adversarial")] == list(range(7, 11))
+
+
 def test_adversarial_start_waits_for_the_discriminator_loss(shards, tmp_path):
     run(shards, tmp_path, {**GAN, "adversarial_start": {"step": 0, "below": 1e-9}})
     rows = metrics(tmp_path / "metrics.csv")

@@ -6,7 +6,10 @@ discriminator, it first takes ``critic_steps`` discriminator steps (one for
 ``wgan_gp``), then one generator step on the weighted sum of the losses of
 ``losses.py``. The adversarial term joins once ``adversarial_start.step`` steps
 are done and, when ``adversarial_start.below`` is set, the discriminator's
-loss has fallen below it (the 2019 report's schedule); once on it stays on.
+loss has fallen below it (the 2019 report's schedule); once on it stays on. The
+discriminator trains from the first step, or, with ``adversarial_start.warmup``,
+only for that many steps before the term joins (its steps cost several generator
+steps, and before the join they only prepare it).
 
 Every ``validate_every`` steps: L2, SNR and LSD on a fixed spread of validation
 windows; the generator with the lowest LSD is the output. Every
@@ -200,6 +203,13 @@ class Trainer:
                 f"{self.experiment}: {network} loss is {float(loss)} at step {self.step}; "
                 f"training stopped, the last good checkpoint is kept")
 
+    def discriminator_due(self, step: int) -> bool:
+        """Whether the discriminator trains at ``step`` (``adversarial_start.warmup``)."""
+        start = self.spec.get("adversarial_start", {})
+        warmup = start.get("warmup")
+        return bool(self.discriminator) and (
+            warmup is None or step > start.get("step", 0) - warmup)
+
     def update_schedule(self, step: int):
         start = self.spec.get("adversarial_start", {})
         below = start.get("below")
@@ -292,7 +302,7 @@ def train(train_shards, valid_shards, out_checkpoint, out_metrics, experiment: s
     for step in progress:
         trainer.step = step
         row = {"step": step}
-        if trainer.discriminator:
+        if trainer.discriminator_due(step):
             for _ in range(critic_steps):
                 x, y = (t.to(trainer.device, non_blocking=True) for t in next(batches)[:2])
                 drawn += 1
