@@ -400,22 +400,22 @@ def check_config(config: dict) -> None:
                                  f"{task['sample_rate']} Hz of task {name!r}")
     from .render import gm_program  # FluidSynth's bindings: only when planning
 
+    programs = {}
     for name, spec in config["instruments"].items():
         try:
-            program = gm_program(name, spec["program"])
+            programs[name] = gm_program(name, spec["program"])
         except ValueError as err:  # names the instrument's key
             raise ValueError(f"config: {err}") from None
         key = f"instruments.{name}.soundfont" if "soundfont" in spec else "render.soundfont"
         _check_soundfont(key, spec.get("soundfont", config["render"]["soundfont"]),
-                         name, program)
+                         name, programs[name])
     for name, task in config["tasks"].items():
         for block in ("training", "evaluation"):
             for soundfont, path in task.get(block, {}).get("soundfonts", {}).items():
-                for side in ("input", "target"):
-                    instrument = task[side]["instrument"]
+                for instrument in dict.fromkeys([task["input"]["instrument"],
+                                                 task["target"]["instrument"]]):
                     _check_soundfont(f"tasks.{name}.{block}.soundfonts.{soundfont}", path,
-                                     instrument, gm_program(instrument, config["instruments"][
-                                         instrument]["program"]))
+                                     instrument, programs[instrument])
     for name, experiment in config["experiments"].items():
         _check_experiment(config, name, experiment)
 
