@@ -43,8 +43,12 @@ def test_reports_config_plans_every_task_and_experiment(tmp_path):
     recipe = {e["task"]: e["losses"] for e in config["experiments"].values()
               if isinstance(e.get("discriminator"), list)}
     assert {t for t in recipe if t.endswith("_multi")} == {f"{t}_multi" for t in bases}
-    assert {"sr_5k_10k", "denoise"} <= set(recipe)  # one SoundFont against two
     assert len(set(map(str, recipe.values()))) == 1
+    # The same experiment on one SoundFont and on two, for the unseen-timbre rows.
+    for one in ("sr5_unet_l2", "denoise_unet_l2"):
+        several = dict(config["experiments"][f"{one}_multi"])
+        assert several.pop("task") == config["experiments"][one]["task"] + "_multi"
+        assert several == {k: v for k, v in config["experiments"][one].items() if k != "task"}
     assert all(t["evaluation"]["soundfonts"] for t in config["tasks"].values())
     assert any(e.get("losses", {}).get("feature") for e in config["experiments"].values())
     assert any("collab" in e for e in config["experiments"].values())
