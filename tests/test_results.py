@@ -47,3 +47,26 @@ def test_readme_is_rewritten_only_between_the_markers(summary, tmp_path):
     readme.write_text("no markers")
     with pytest.raises(ValueError, match="README.md: no <!-- results:start -->"):
         update_readme(readme, "x")
+
+
+def test_an_experiment_and_its_multi_soundfont_twin_are_set_side_by_side(tmp_path):
+    scores = {("t.input", "t"): 4.0, ("e", "t"): 2.0, ("e_multi", "t_multi"): 2.5,
+              ("t_multi.input", "t_multi"): 4.0, ("lone_multi", "t_multi"): 1.0,
+              ("t.input@u", "t@u"): 3.0, ("e@u", "t@u"): 3.5, ("e_multi@u", "t_multi@u"): 1.5}
+    rows = []
+    for (system, task), lsd in scores.items():
+        row = {"system": system, "task": task, "pieces": 4}
+        for metric, value in (("snr", 10.0), ("lsd", lsd)):
+            row.update({metric: value, f"{metric}_ci_low": value, f"{metric}_ci_high": value})
+        rows.append(row)
+    path = tmp_path / "summary.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    text = results_markdown(path, "make reports")
+    assert text.count("*e and e_multi, test renders") == 2  # no pair for lone_multi
+    seen = text.split("*e and e_multi, test renders t* (4 pieces)")[1].split("*e and")[0]
+    unseen = text.split("*e and e_multi, test renders t@u* (4 pieces)")[1]
+    assert [line.split(" | ")[0] for line in seen.splitlines() if line.startswith("| ")][2:] \
+        == ["| e", "| e_multi", "| t.input"]
+    assert "| e_multi@u | **10.00 [10.00, 10.00]** | **1.50 [1.50, 1.50]** |" in unseen
+    assert "| e@u | **10.00 [10.00, 10.00]** | 3.50 [3.50, 3.50] |" in unseen
+    assert "t_multi.input" not in seen + unseen

@@ -1,9 +1,12 @@
 """Markdown results tables generated from a scores summary, for the README.
 
 ``results_markdown`` turns ``results/scores/summary.csv`` into one table per
-task (every system's SNR, LSD and high-band LSD with their 95 % bootstrap
+task and test SoundFont (every system's scores with their 95 % bootstrap
 intervals, best per column in bold, baselines marked), headed by the command
-that produced it and the machine it ran on. ``update_readme`` replaces the
+that produced it and the machine it ran on. An experiment ``<e>_multi`` next to
+an experiment ``<e>`` is the same experiment trained on more SoundFonts (the
+reports' convention): such pairs get one more table that sets them side by side
+on every test SoundFont, with that test set's baselines. ``update_readme`` replaces the
 text between the README's ``<!-- results:start -->`` and ``<!-- results:end -->``
 markers with it, so the published numbers are always the code's.
 """
@@ -19,7 +22,8 @@ from .score import HIGHER_IS_BETTER
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 COLUMNS = {"snr": "SNR (dB)", "lsd": "LSD", "lsd_high": "LSD high band",
-           "visqol": "ViSQOL", "rtf": "real-time factor"}
+           "mrstft": "MR-STFT", "visqol": "ViSQOL", "rtf": "real-time factor"}
+MULTI = "_multi"
 
 
 def machine() -> str:
@@ -52,14 +56,44 @@ def results_markdown(summary_csv, command: str) -> str:
     # A summary from before a metric existed has no column for it.
     columns = {m: name for m, name in COLUMNS.items() if m in summary}
     for task, table in summary.groupby("task", sort=True):
-        lines += ["", f"**{task}** ({int(table['pieces'].iloc[0])} test pieces)", "",
-                  "| system | " + " | ".join(columns.values()) + " |",
-                  "| --- |" + " --- |" * len(columns)]
-        best = {m: (table[m].max() if HIGHER_IS_BETTER[m] else table[m].min()) for m in columns}
-        for _, row in table.sort_values("lsd").iterrows():
-            cells = [_cell(row, m, row[m] == best[m]) for m in columns]
-            lines.append(f"| {row['system']} | " + " | ".join(cells) + " |")
+        lines += ["", f"**{task}** ({int(table['pieces'].iloc[0])} test pieces)", ""]
+        lines += _table(table.sort_values("lsd"), columns)
+    pairs = _pairs(summary)
+    if pairs:
+        lines += ["", "**One training SoundFont against several**: each experiment `<e>` "
+                  "beside `<e>_multi`, the same experiment trained on more SoundFonts, "
+                  "on every test SoundFont (`@<name>`: one no model trained on), with "
+                  "that test set's baselines; best per column and test set in bold."]
+    for one, several in pairs:
+        task = summary.loc[summary["system"] == one, "task"].iloc[0]
+        for test in sorted(t for t in summary["task"].unique()
+                           if t == task or t.startswith(f"{task}@")):
+            suffix = test[len(task):]
+            baselines = summary[(summary["task"] == test)
+                                & summary["system"].str.startswith(f"{task}.")]
+            table = pd.concat([summary[summary["system"] == one + suffix],
+                               summary[summary["system"] == several + suffix], baselines])
+            lines += ["", f"*{one} and {several}, test renders {test}* "
+                      f"({int(table['pieces'].iloc[0])} pieces)", ""]
+            lines += _table(table, columns)
     return "\n".join(lines)
+
+
+def _table(table, columns) -> list:
+    lines = ["| system | " + " | ".join(columns.values()) + " |",
+             "| --- |" + " --- |" * len(columns)]
+    best = {m: (table[m].max() if HIGHER_IS_BETTER[m] else table[m].min()) for m in columns}
+    for _, row in table.iterrows():
+        cells = [_cell(row, m, row[m] == best[m]) for m in columns]
+        lines.append(f"| {row['system']} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _pairs(summary) -> list:
+    """(``<e>``, ``<e>_multi``) for every such pair of systems in the summary."""
+    names = set(summary["system"])
+    return sorted((name[:-len(MULTI)], name) for name in names
+                  if name.endswith(MULTI) and name[:-len(MULTI)] in names)
 
 
 def update_readme(readme, markdown: str) -> None:
