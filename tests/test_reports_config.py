@@ -53,7 +53,7 @@ def test_reports_config_plans_every_task_and_experiment(tmp_path):
     assert any(e.get("losses", {}).get("feature") for e in config["experiments"].values())
     assert any("collab" in e for e in config["experiments"].values())
     jobs, _ = planned(tmp_path, REPORTS)
-    assert jobs["train"] == len(config["experiments"]) == 18
+    assert jobs["train"] == len(config["experiments"]) == 16
     assert jobs["download"] == 1  # the pieces are planned once the archive is extracted
 
 
@@ -62,9 +62,9 @@ def test_gpu_overlay_keeps_the_experiments_and_enlarges_them(tmp_path):
     base = yaml.safe_load(REPORTS.read_text())
     assert set(overlay["experiments"]) == set(base["experiments"])
     jobs, plan = planned(tmp_path, REPORTS, GPU)
-    assert jobs["train"] == 18
+    assert jobs["train"] == 16
     trains = [line for line in plan.splitlines() if "Shell command: music-enhance train" in line]
-    assert len(trains) == 18
+    assert len(trains) == 16
     # Every U-Net and the autoencoder at the reports' widths; every run 20,000 steps.
-    assert sum('"channels":[128,256,512,512]' in line for line in trains) == 16
+    assert sum('"channels":[128,256,512,512]' in line for line in trains) == 15
     assert all('"steps":20000' in line for line in trains)
