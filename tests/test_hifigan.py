@@ -101,7 +101,7 @@ def test_least_squares_and_feature_matching_losses_by_hand():
     assert losses.generator_adversarial("wasserstein", fake).tolist() == [-1.0, 0.5]
 
 
-@pytest.mark.parametrize("name", ["l1", "l2", "logspec", "mrstft"])
+@pytest.mark.parametrize("name", ["l1", "l2", "logspec", "mrstft", "bandlevel"])
 def test_reconstruction_losses_do_not_depend_on_the_loudness(name):
     torch.manual_seed(0)
     target = torch.randn(4, 1, 4096)
@@ -109,6 +109,25 @@ def test_reconstruction_losses_do_not_depend_on_the_loudness(name):
     terms = [losses.reconstruction_losses({name: 1.0}, g * estimate, g * target)[name]
              for g in (1.0, 0.01)]
     assert terms[0].item() == pytest.approx(terms[1].item(), rel=1e-3)
+
+
+def test_band_level_asks_for_the_level_not_the_partials_positions():
+    # Target: a partial at 6 kHz. The same partial 40 Hz off (4 bins of the 2048-point
+    # STFT): the per-bin log loss still counts 39 % of silence's distance for it,
+    # the band-level loss 5 %.
+    t = torch.arange(8192) / 22050
+    low = 0.5 * torch.sin(2 * torch.pi * 440 * t)
+    target = (low + 0.05 * torch.sin(2 * torch.pi * 6000 * t)).view(1, 1, -1)
+    shifted = (low + 0.05 * torch.sin(2 * torch.pi * 6040 * t)).view(1, 1, -1)
+    quiet = (low + 0.005 * torch.sin(2 * torch.pi * 6000 * t)).view(1, 1, -1)
+    silent = low.view(1, 1, -1)
+    band = [losses.bandlevel_loss(e, target).item() for e in (shifted, quiet, silent)]
+    per_bin = [losses.logspec_loss(e, target).item() for e in (shifted, quiet, silent)]
+    assert band[0] < 0.01 < band[1] < band[2]
+    # 20 dB quieter is 2 in log10 power in its band (of 32), a little more with the
+    # window's leakage into the next one.
+    assert 2 / losses.BANDS < band[1] < 1.2 * 2 / losses.BANDS
+    assert band[0] / band[2] < 0.1 and per_bin[0] / per_bin[2] > 0.3
 
 
 def test_gradient_norms_of_each_term_are_logged_at_validation(shards, tmp_path):

@@ -20,6 +20,15 @@ compare logarithms; feature matching divides by the real features' magnitude.
                resolutions, ``logspec_resolutions`` [[n_fft, hop], ...], default a
                long window for frequency and a short one for time: [[2048, 512],
                [256, 64]] (those longer than the window are left out), averaged
+  bandlevel    L1 distance of log10 band energies: the power spectrogram
+               (1024-point Hann, hop 256) averaged over the frames of the window and
+               over ``BANDS`` bands of equal width on the mel scale, the floor 60 dB
+               under the target's loudest band in the window. Per-bin log losses
+               reward a quiet band where the partials' positions are uncertain (the
+               median bin between partials is quiet); a band's energy does not
+               depend on where its partials sit, so this term asks for the level
+               alone, which is what ViSQOL weighs above a cut-off (README, "Why
+               ViSQOL prefers cubic interpolation").
   feature_matching  L1 distance of the discriminators' feature maps for the target
                and the output, over the real maps' mean magnitude, averaged over maps
   adversarial  per the experiment's ``adversarial_loss``: ``bce`` (non-saturating,
@@ -37,8 +46,8 @@ import torch.nn.functional as F
 
 from .metrics import EPS, HOP, MR_FFTS, N_FFT
 
-LOSSES = ("l1", "l2", "spectral", "mrstft", "logspec", "feature", "feature_matching",
-          "adversarial")
+LOSSES = ("l1", "l2", "spectral", "mrstft", "logspec", "bandlevel", "feature",
+          "feature_matching", "adversarial")
 LOGSPEC_RESOLUTIONS = ((2048, 512), (256, 64))
 # The log-spectrogram loss's floor, relative to the target's loudest bin in the
 # batch (-60 dB): quieter bins do not steer the generator. An absolute floor would
@@ -93,6 +102,33 @@ def logspec_loss(estimate, target, resolutions=LOGSPEC_RESOLUTIONS) -> torch.Ten
     return total / len(fitting)
 
 
+BANDS = 32
+BANDLEVEL_FFT, BANDLEVEL_HOP = 1024, 256
+BANDLEVEL_FLOOR = 1e-6
+
+
+def _band_matrix(bins: int, device) -> torch.Tensor:
+    """(bins, BANDS) averaging matrix: each rfft bin to its band, equal widths in mel."""
+    mel = 2595 * torch.log10(1 + torch.linspace(0, 1, bins, device=device) * 8000 / 700)
+    band = torch.clamp((mel / mel[-1] * BANDS).long(), max=BANDS - 1)
+    matrix = F.one_hot(band, BANDS).float()
+    return matrix / matrix.sum(0).clamp_min(1)
+
+
+def band_energy(x: torch.Tensor) -> torch.Tensor:
+    """Mean power (B, BANDS) over the window's frames and each band's bins."""
+    n_fft = min(BANDLEVEL_FFT, x.shape[-1])
+    power = _magnitude(x, n_fft, min(BANDLEVEL_HOP, n_fft // 4)) ** 2
+    return power.mean(-1) @ _band_matrix(power.shape[1], x.device)
+
+
+def bandlevel_loss(estimate, target) -> torch.Tensor:
+    wanted = band_energy(target)
+    floor = BANDLEVEL_FLOOR * wanted.amax(dim=1, keepdim=True).clamp_min(EPS)
+    return torch.mean(torch.abs(torch.log10(band_energy(estimate) + floor)
+                                - torch.log10(wanted + floor)))
+
+
 def relative_l1(estimate, target) -> torch.Tensor:
     return torch.mean(torch.abs(estimate - target)) / torch.mean(torch.abs(target)).clamp_min(EPS)
 
@@ -122,6 +158,8 @@ def reconstruction_losses(weights: dict, estimate, target, autoencoder=None,
         terms["mrstft"] = mrstft_loss(estimate, target)
     if weights.get("logspec"):
         terms["logspec"] = logspec_loss(estimate, target, resolutions)
+    if weights.get("bandlevel"):
+        terms["bandlevel"] = bandlevel_loss(estimate, target)
     if weights.get("feature"):
         terms["feature"] = feature_loss(autoencoder, estimate, target)
     return terms
