@@ -108,7 +108,9 @@ BANDLEVEL_FLOOR = 1e-6
 
 
 def _band_matrix(bins: int, device) -> torch.Tensor:
-    """(bins, BANDS) averaging matrix: each rfft bin to its band, equal widths in mel."""
+    """(bins, BANDS) averaging matrix: each rfft bin to its band, equal widths in mel.
+    The loss does not know the sample rate, so Nyquist counts as 8 kHz: the bands
+    cover the same fractions of the spectrum at every rate."""
     mel = 2595 * torch.log10(1 + torch.linspace(0, 1, bins, device=device) * 8000 / 700)
     band = torch.clamp((mel / mel[-1] * BANDS).long(), max=BANDS - 1)
     matrix = F.one_hot(band, BANDS).float()
