@@ -27,8 +27,8 @@ compare logarithms; feature matching divides by the real features' magnitude.
                reward a quiet band where the partials' positions are uncertain (the
                median bin between partials is quiet); a band's energy does not
                depend on where its partials sit, so this term asks for the level
-               alone, which is what ViSQOL weighs above a cut-off (README, "Why
-               ViSQOL prefers cubic interpolation").
+               alone, which is what ViSQOL weighs above a cut-off (README, the
+               demo paragraph: what closed the ViSQOL gap).
   feature_matching  L1 distance of the discriminators' feature maps for the target
                and the output, over the real maps' mean magnitude, averaged over maps
   adversarial  per the experiment's ``adversarial_loss``: ``bce`` (non-saturating,
