@@ -36,7 +36,7 @@ def test_reports_config_plans_every_task_and_experiment(tmp_path):
     kinds = {block["name"] for e in config["experiments"].values()
              for block in ([e["discriminator"]] if isinstance(e.get("discriminator"), dict)
                            else e.get("discriminator", []))}
-    assert names == {"unet", "inception", "autoencoder"}
+    assert names == {"unet", "inception", "autoencoder", "specmask"}
     assert kinds == {"bce", "conditional", "wgan_gp", "multiscale", "spectrogram"}
     # The HiFi-GAN recipe on every task, with the same weights; every task also
     # scored on a SoundFont no model trained on.
@@ -45,7 +45,7 @@ def test_reports_config_plans_every_task_and_experiment(tmp_path):
     assert {t for t in recipe if t.endswith("_multi")} == {f"{t}_multi" for t in bases}
     assert len(set(map(str, recipe.values()))) == 1
     # The same experiment on one SoundFont and on two, for the unseen-timbre rows.
-    for one in ("sr5_unet_l2", "denoise_unet_l2"):
+    for one in ("sr5_unet_l2", "denoise_unet_l2", "denoise_mask"):
         several = dict(config["experiments"][f"{one}_multi"])
         assert several.pop("task") == config["experiments"][one]["task"] + "_multi"
         assert several == {k: v for k, v in config["experiments"][one].items() if k != "task"}
@@ -53,7 +53,7 @@ def test_reports_config_plans_every_task_and_experiment(tmp_path):
     assert any(e.get("losses", {}).get("feature") for e in config["experiments"].values())
     assert any("collab" in e for e in config["experiments"].values())
     jobs, _ = planned(tmp_path, REPORTS)
-    assert jobs["train"] == len(config["experiments"]) == 16
+    assert jobs["train"] == len(config["experiments"]) == 18
     assert jobs["download"] == 1  # the pieces are planned once the archive is extracted
 
 
@@ -62,9 +62,10 @@ def test_gpu_overlay_keeps_the_experiments_and_enlarges_them(tmp_path):
     base = yaml.safe_load(REPORTS.read_text())
     assert set(overlay["experiments"]) == set(base["experiments"])
     jobs, plan = planned(tmp_path, REPORTS, GPU)
-    assert jobs["train"] == 16
+    assert jobs["train"] == 18
     trains = [line for line in plan.splitlines() if "Shell command: music-enhance train" in line]
-    assert len(trains) == 16
+    assert len(trains) == 18
     # Every U-Net and the autoencoder at the reports' widths; every run 20,000 steps.
     assert sum('"channels":[128,256,512,512]' in line for line in trains) == 15
+    assert sum('"model":{"channels":64,"name":"specmask"}' in line for line in trains) == 2
     assert all('"steps":20000' in line for line in trains)

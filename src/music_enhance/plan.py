@@ -65,8 +65,8 @@ def batch_count(pieces: int, pieces_per_job: int) -> int:
 
 
 def generator_depth(model: dict) -> int:
-    """How many times a generator halves its input (the WaveNet never does)."""
-    if model["name"] == "wavenet":
+    """How many times a generator halves its input (WaveNet and specmask never do)."""
+    if model["name"] in ("wavenet", "specmask"):
         return 0
     return model["depth"] if model["name"] == "inception" else len(model["channels"])
 

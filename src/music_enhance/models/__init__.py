@@ -5,6 +5,7 @@ from functools import partial
 from .discriminator import KINDS, Discriminator, Discriminators
 from .hifigan import MultiScaleDiscriminator, SpectrogramDiscriminator
 from .inception import InceptionGenerator
+from .specmask import SpectralMask
 from .unet import UNet
 from .wavenet import WaveNet
 
@@ -14,6 +15,8 @@ MODELS = {
     # The 2019 report's autoencoder: the U-Net without skips, trained on identity.
     "autoencoder": partial(UNet, skips=False, input_skip=False),
     "wavenet": WaveNet,
+    # A learned Wiener filter (waveform in and out): for noise and reverberation.
+    "specmask": SpectralMask,
 }
 BLOCKS = {"multiscale": MultiScaleDiscriminator, "spectrogram": SpectrogramDiscriminator}
 # Training keys of a discriminator block, not arguments of its network.
