@@ -84,3 +84,19 @@ def test_an_unknown_option_is_a_clear_error():
         build_model({"name": "specmask", "kernel": 3})
     with pytest.raises(ValueError, match="hop 100 must divide n_fft 512"):
         build_model({"name": "specmask", "hop": 100})
+
+
+def test_bf16_autocast_keeps_the_transforms_in_float32():
+    # The reports train with bf16 autocast: torch.stft has no bf16 kernel on the
+    # CPU, and a bf16 gain would round the output; only the network runs in bf16.
+    model = build_model({"name": "specmask", "channels": 8})
+    noisy, clean = noisy_notes(batch=2, length=2048)
+    with torch.no_grad():
+        plain = model(noisy)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixed = model(noisy)
+        loss = (mixed - clean).abs().mean()
+    loss.backward()
+    assert mixed.dtype == torch.float32
+    torch.testing.assert_close(mixed.detach(), plain)  # the correction starts at zero
+    assert model.outlet.weight.grad.abs().sum() > 0
