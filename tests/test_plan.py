@@ -153,6 +153,9 @@ def test_rerun_params_leave_out_what_a_stage_does_not_use(plan):
      "config: experiments.unet_l2.task: unknown task 'nope'"),
     (lambda c: c["experiments"]["unet_l2"]["model"].update(kernels=[9]),
      "config: experiments.unet_l2.model: channels and kernels must have the same length"),
+    (lambda c: c["experiments"]["unet_l2"].update(model={"name": "specmask", "hop": 512}),
+     "config: experiments.unet_l2.model.hop: 512 must divide n_fft 512 and be at most "
+     "half of it"),
     (lambda c: c["tasks"]["piano_sr"].update(window=1002),
      "config: experiments.unet_l2.model: the window 1002 of task 'piano_sr' is not a "
      "multiple of 2^2"),

@@ -445,6 +445,11 @@ def _check_experiment(config: dict, name: str, experiment: dict) -> None:
     if model["name"] in ("unet", "autoencoder") and len(model["channels"]) != len(
             model["kernels"]):
         raise ValueError(f"{key}.model: channels and kernels must have the same length")
+    if model["name"] == "specmask":  # Hann frames must overlap for the inverse STFT
+        n_fft, hop = model.get("n_fft", 512), model.get("hop", 128)
+        if n_fft % hop or 2 * hop > n_fft:
+            raise ValueError(f"{key}.model.hop: {hop} must divide n_fft {n_fft} and be at "
+                             f"most half of it")
     depth = generator_depth(model)
     window = config["tasks"][experiment["task"]]["window"]
     if window % 2 ** depth:
