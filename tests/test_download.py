@@ -1,6 +1,7 @@
 """The maestro source against real bytes served from 127.0.0.1."""
 
 import io
+import os
 import re
 import shutil
 import zipfile
@@ -80,6 +81,33 @@ def test_local_path_needs_no_network(tmp_path):
                            tmp_path / "manifest.csv")
     assert len(table) == 24
     assert not (tmp_path / "results").exists()
+
+
+@needs_mini
+def test_a_fresh_copy_of_the_same_archive_downloads_nothing_again(tmp_path):
+    """A new checkout or an rsync gives the archive a new mtime, not new bytes: the
+    corpus (and every render after it) stays; other bytes download again."""
+    archive = tmp_path / "source" / ARCHIVE
+    archive.parent.mkdir()
+    shutil.copy(MINI / ARCHIVE, archive)
+    config = tiny_config()
+    config.update(source="maestro")
+    config["maestro"]["path"] = str(archive)
+    work = tmp_path / "work"
+    work.mkdir()
+    write_config(work, config)
+    run_snakemake(work, "--until", "manifest")
+    archive.unlink()
+    shutil.copy(MINI / ARCHIVE, archive)
+    os.utime(archive, ns=(2_000_000_000 * 10**9, 2_000_000_000 * 10**9))
+    dry = run_snakemake(work, "-n", "--until", "manifest")
+    assert re.search(r"^total\s+0$", dry.stdout, re.M)
+    # Other bytes (an extra entry) are another source.
+    with zipfile.ZipFile(archive, "a") as zf:
+        zf.writestr("maestro-v3.0.0/README", b"changed")
+    dry = run_snakemake(work, "-n", "--until", "manifest")
+    assert re.search(r"^download\s+1$", dry.stdout, re.M)
+    assert "Params have changed" in dry.stdout
 
 
 def zip_with(entries: dict[str, bytes], links=()) -> bytes:
