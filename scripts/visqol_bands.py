@@ -6,10 +6,15 @@ per system the MOS-LQO and, for the ViSQOL gammatone bands above the chain's
 cut-off, the patch similarity (NSIM, 1 is identical) and the level the band
 reaches above ViSQOL's floor (dB; the target's level is what it should be). Then
 a probe of how ViSQOL weighs that band: the degraded input plus the target's
-own content above the cut-off, at 0, -6, -12 and -20 dB.
+own content above the cut-off, at 0, -6, -12 and -20 dB. With ``--band-gains``,
+the trade-off of the first system's own band: its content above the cut-off
+raised by each gain (dB), with the whole piece's SNR beside the MOS-LQO (an
+added band of the wrong phase costs SNR; the issue's bound is the input's SNR
+minus 0.5 dB).
 
     python scripts/visqol_bands.py [--results results] [--task piano_sr]
         [--systems unet_gan piano_sr.cubic piano_sr.input] [--seconds 10]
+        [--band-gains 0 3 6]
 """
 
 import argparse
@@ -21,7 +26,7 @@ import yaml
 
 from music_enhance.audio import read_mono, resample
 from music_enhance.degrade import chain_cutoff
-from music_enhance.metrics import VISQOL_RATE, excerpt
+from music_enhance.metrics import VISQOL_RATE, excerpt, snr
 from music_enhance.plan import Plan
 
 
@@ -40,6 +45,7 @@ def main():
     parser.add_argument("--systems", nargs="+",
                         default=["unet_gan", "piano_sr.cubic", "piano_sr.input"])
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--band-gains", type=float, nargs="*", default=[])
     args = parser.parse_args()
     from scipy.signal import butter, sosfiltfilt
     from visqol import VisqolApi
@@ -87,6 +93,18 @@ def main():
             scores.append(measure(api, target, degraded + high, rate, args.seconds).moslqo)
         print(f"input + the target's band above the cut-off at {gain_db:+d} dB: "
               f"MOS-LQO {np.mean(scores):.3f}")
+    system = args.systems[0]
+    for gain_db in args.band_gains:
+        scores, snrs = [], []
+        for piece in pieces:
+            target = read_mono(root / plan.task_target(args.task).format(piece=piece))[0]
+            estimate = read_mono(root / plan.estimate(system).format(piece=piece))[0]
+            high = sosfiltfilt(sos, estimate)
+            louder = estimate + high * (10 ** (gain_db / 20) - 1)
+            scores.append(measure(api, target, louder, rate, args.seconds).moslqo)
+            snrs.append(snr(target, louder[:len(target)]))
+        print(f"{system} with its band above the cut-off {gain_db:+g} dB: "
+              f"MOS-LQO {np.mean(scores):.3f}, SNR {np.mean(snrs):.2f} dB")
 
 
 if __name__ == "__main__":

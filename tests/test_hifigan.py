@@ -101,7 +101,8 @@ def test_least_squares_and_feature_matching_losses_by_hand():
     assert losses.generator_adversarial("wasserstein", fake).tolist() == [-1.0, 0.5]
 
 
-@pytest.mark.parametrize("name", ["l1", "l2", "logspec", "mrstft", "bandlevel"])
+@pytest.mark.parametrize("name", ["l1", "l2", "logspec", "mrstft", "bandlevel",
+                                  "bandenvelope"])
 def test_reconstruction_losses_do_not_depend_on_the_loudness(name):
     torch.manual_seed(0)
     target = torch.randn(4, 1, 4096)
@@ -128,6 +129,23 @@ def test_band_level_asks_for_the_level_not_the_partials_positions():
     # window's leakage into the next one.
     assert 2 / losses.BANDS < band[1] < 1.2 * 2 / losses.BANDS
     assert band[0] / band[2] < 0.1 and per_bin[0] / per_bin[2] > 0.3
+
+
+def test_band_envelope_asks_for_the_notes_timing_the_band_level_does_not():
+    # Target: a 6 kHz note in the first half of the window. The same note in the
+    # second half has the window's band level (bandlevel near 0) but the wrong
+    # envelope: bandenvelope counts it as far off as leaving the band silent.
+    t = torch.arange(8192) / 22050
+    low = 0.5 * torch.sin(2 * torch.pi * 440 * t)
+    note = 0.05 * torch.sin(2 * torch.pi * 6000 * t)
+    first, second = (t < t[4096]).float(), (t >= t[4096]).float()
+    target = (low + note * first).view(1, 1, -1)
+    late = (low + note * second).view(1, 1, -1)
+    silent = low.view(1, 1, -1)
+    level = [losses.bandlevel_loss(e, target).item() for e in (late, silent)]
+    envelope = [losses.bandenvelope_loss(e, target).item() for e in (target, late, silent)]
+    assert level[0] < 0.05 * level[1]
+    assert envelope[0] == 0 and envelope[1] > 0.8 * envelope[2] > 0
 
 
 def test_gradient_norms_of_each_term_are_logged_at_validation(shards, tmp_path):
