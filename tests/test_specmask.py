@@ -84,6 +84,8 @@ def test_an_unknown_option_is_a_clear_error():
         build_model({"name": "specmask", "kernel": 3})
     with pytest.raises(ValueError, match="hop 100 must divide n_fft 512"):
         build_model({"name": "specmask", "hop": 100})
+    with pytest.raises(ValueError, match="hop 512 must divide n_fft 512 and be at most half"):
+        build_model({"name": "specmask", "hop": 512})
 
 
 def test_bf16_autocast_keeps_the_transforms_in_float32():

@@ -446,6 +446,7 @@ def _check_experiment(config: dict, name: str, experiment: dict) -> None:
             model["kernels"]):
         raise ValueError(f"{key}.model: channels and kernels must have the same length")
     if model["name"] == "specmask":  # Hann frames must overlap for the inverse STFT
+        # The model's own check, here to name the key; the defaults are SpecMask's.
         n_fft, hop = model.get("n_fft", 512), model.get("hop", 128)
         if n_fft % hop or 2 * hop > n_fft:
             raise ValueError(f"{key}.model.hop: {hop} must divide n_fft {n_fft} and be at "
