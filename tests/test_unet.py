@@ -32,3 +32,40 @@ def test_bad_model_config_names_the_key():
         build_model({"name": "transformer", "channels": [4], "kernels": [9]})
     with pytest.raises(ValueError, match="model.channels .* model.kernels"):
         build_model({"name": "unet", "channels": [4, 8], "kernels": [9]})
+
+
+def test_band_replication_starts_as_the_identity():
+    model = build_model({"name": "unet", "channels": [4, 8], "kernels": [9, 9],
+                         "replicate_above": 0.25}).eval()
+    x = torch.randn(2, 1, 256)
+    torch.testing.assert_close(model(x), x)
+
+
+def test_replicated_band_holds_the_rectified_harmonics_above_the_cut_off_only():
+    from music_enhance.models.replication import BandReplication
+
+    rate, length = 10000, 8192
+    t = torch.arange(length) / rate
+    x = (0.5 * torch.sin(2 * torch.pi * 1000 * t)).view(1, 1, -1)
+    band = BandReplication(0.25).band(x)[0, 0, 512:-512]  # away from the padded edges
+    power = torch.fft.rfft(band * torch.hann_window(len(band))).abs() ** 2
+    freqs = torch.fft.rfftfreq(len(band), 1 / rate)
+    # |sin| at 1 kHz: harmonics at 2, 4, ... kHz; only 4 kHz lies in 2.5-5 kHz.
+    assert abs(freqs[power.argmax()] - 4000) < 5
+    below = power[freqs < 2500].max()
+    assert 10 * torch.log10(power.max() / below) > 60
+
+
+def test_learned_shaping_adds_the_band_to_the_output():
+    model = build_model({"name": "unet", "channels": [4, 8], "kernels": [9, 9],
+                         "replicate_above": 0.25}).eval()
+    torch.nn.init.zeros_(model.replication.shaping.weight)
+    with torch.no_grad():
+        model.replication.shaping.weight[0, 0, 16] = 1.0  # a unit impulse: no shaping
+    x = torch.randn(1, 1, 512)
+    torch.testing.assert_close(model(x) - x, model.replication.band(x))
+
+
+def test_a_replication_cut_off_outside_the_band_names_the_key():
+    with pytest.raises(ValueError, match="model.replicate_above .* got 0.6"):
+        build_model({"name": "unet", "channels": [4], "kernels": [9], "replicate_above": 0.6})

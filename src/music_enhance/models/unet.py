@@ -7,6 +7,11 @@ whose outputs are stacked with the matching down-sampling outputs. A last
 convolution and subpixel shuffle return to the input's length, and the input
 is added to the output, so the network learns a residual.
 
+``replicate_above`` (the cut-off as a fraction of the sample rate, 0.25 for a 2x
+super-resolution task) adds band replication (replication.py): the rectified
+input above the cut-off is a second input channel, and its learned shaping is
+added to the output beside the input.
+
 ``skips=False, input_skip=False`` is the autoencoder of the 2019 report: all
 information passes the bottleneck, whose activations (``encode``) give the
 feature loss.
@@ -14,6 +19,8 @@ feature loss.
 
 import torch
 from torch import nn
+
+from .replication import BandReplication
 
 
 class SubPixel1d(nn.Module):
@@ -48,7 +55,8 @@ def check_input(x, multiple: int, name: str):
 
 class UNet(nn.Module):
     def __init__(self, channels=(128, 256, 512, 512), kernels=(65, 33, 17, 9),
-                 dropout: float = 0.5, input_skip: bool = True, skips: bool = True):
+                 dropout: float = 0.5, input_skip: bool = True, skips: bool = True,
+                 replicate_above: float | None = None):
         super().__init__()
         if len(channels) != len(kernels) or not channels:
             raise ValueError(f"model.channels ({len(channels)}) and model.kernels "
@@ -58,7 +66,9 @@ class UNet(nn.Module):
         self.depth = len(channels)
         self.input_skip, self.skips = input_skip, skips
         widen = 2 if skips else 1  # a stacked skip doubles the channels
-        down_ch = [1, *channels[:-1]]
+        self.replication = (BandReplication(replicate_above) if replicate_above is not None
+                            else None)
+        down_ch = [1 if self.replication is None else 2, *channels[:-1]]
         self.down = nn.ModuleList(
             nn.Sequential(conv(down_ch[i], channels[i], kernels[i], 2), nn.LeakyReLU(0.2))
             for i in range(self.depth - 1))
@@ -84,6 +94,8 @@ class UNet(nn.Module):
         """Bottleneck activations and the down-sampling outputs (the skips)."""
         check_input(x, self.multiple, "U-Net")
         skips, h = [], x
+        if self.replication is not None:
+            h = torch.cat([x, self.replication.band(x).to(x.dtype)], dim=1)
         for block in self.down:
             h = block(h)
             skips.append(h)
@@ -107,6 +119,8 @@ class UNet(nn.Module):
             u = replace if (replace is not None and i == start) else self.up[i](h)
             h = self._stack(u, skips, i)
         out = self.final(h)
+        if self.replication is not None:
+            out = out + self.replication(self.replication.band(x))
         return out + x if self.input_skip else out
 
     def forward(self, x):
