@@ -3,8 +3,10 @@
 # As root this runs apt-get; otherwise it prints the exact command and fails.
 set -euo pipefail
 
+# csound-soundfont (sf_GMbank.sf2, 4 MB) is the third training SoundFont of the
+# 5 kHz runs in config/experiments/reports-sweeps.yaml.
 packages=(sox libsox-fmt-all fluidsynth libfluidsynth3 fluid-soundfont-gm timgm6mb-soundfont
-          musescore-general-soundfont-small)
+          musescore-general-soundfont-small csound-soundfont)
 missing=()
 for pkg in "${packages[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
