@@ -12,7 +12,8 @@ import pytest
 
 from conftest import tiny_config
 from music_enhance.cli import parser
-from music_enhance.config import SCHEMA, STAGE_ENTRIES, schema_default, stage_modules
+from music_enhance.config import (PACKAGE_DIR, SCHEMA, STAGE_ENTRIES, code_text,
+                                  schema_default, stage_modules)
 from music_enhance.config import validate_config as validate
 from music_enhance.plan import Plan, batch_count, piece_batch
 
@@ -231,6 +232,40 @@ def test_stage_code_follows_the_import_graph():
         files = {m.removeprefix("music_enhance.").replace(".", "/") for m in loaded}
         hashed = {f.removesuffix(".py").removesuffix("/__init__") for f in stage_modules(stage)}
         assert files <= hashed, (stage, files - hashed)
+
+
+MODULE = '''"""A stage."""
+
+import numpy as np  # the array library
+
+
+class Mixer:
+    """Mixes — with a dash."""
+
+    def gain(self, x):
+        """Twice ``x``.
+
+        Longer."""
+        # Why: a comment.
+        return 2 * x  # trailing comment
+
+    def name(self):
+        return "not a docstring"  # kept: it is data
+'''
+
+
+def test_a_comment_or_docstring_edit_keeps_the_stage_code_hash():
+    reworded = (MODULE.replace("A stage.", "One pipeline stage.")
+                .replace("with a dash", "with a longer dash — and more").replace("Longer.", "")
+                .replace("# Why: a comment.", "# Why: reworded,\n        # on two lines.")
+                .replace("# the array library", "").replace("\n\n\nclass", "\nclass"))
+    assert code_text(reworded) == code_text(MODULE)
+    assert "#" not in code_text(MODULE) and "Mixes" not in code_text(MODULE)
+    for change in (("2 * x", "3 * x"), ("not a docstring", "a value"), ("numpy", "torch")):
+        assert code_text(MODULE.replace(*change)) != code_text(MODULE), change
+    # The package's own modules keep their code (the U-Net's class statement).
+    unet = code_text((PACKAGE_DIR / "models/unet.py").read_text())
+    assert "class UNet(nn.Module):" in unet and "Kuleshov" not in unet
 
 
 def test_unseen_soundfont_rows_reuse_the_trained_generator_on_test_renders():

@@ -9,7 +9,9 @@ config.yaml must not count as a change).
 import ast
 import copy
 import hashlib
+import io
 import json
+import tokenize
 from pathlib import Path
 
 import jsonschema
@@ -94,12 +96,40 @@ def canonical(value) -> str:
     return json.dumps(_normalise(value), sort_keys=True, separators=(",", ":"))
 
 
+DOCSTRING_OWNERS = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def code_text(source: str) -> str:
+    """``source`` without its comments, docstrings, trailing spaces and blank lines.
+    Editing those changes nothing a stage computes, so it must not rerun the stage
+    (a reworded comment in download.py would otherwise re-render a whole corpus).
+    Text, not an AST dump: the hash must not change with the Python version."""
+    cuts = [(token.start, token.end) for token in
+            tokenize.generate_tokens(io.StringIO(source).readline)
+            if token.type == tokenize.COMMENT]
+    lines = source.splitlines()
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, DOCSTRING_OWNERS) or not node.body:
+            continue
+        first = node.body[0]
+        if (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)):
+            # ast columns count UTF-8 bytes, tokenize's characters.
+            end_line = lines[first.end_lineno - 1].encode()
+            end_col = len(end_line[:first.end_col_offset].decode())
+            cuts.append(((first.lineno, first.col_offset), (first.end_lineno, end_col)))
+    for (row, col), (end_row, end_col) in sorted(cuts, reverse=True):
+        lines[row - 1:end_row] = [lines[row - 1][:col] + lines[end_row - 1][end_col:]]
+    return "\n".join(line.rstrip() for line in lines if line.strip())
+
+
 def code_version(stage: str) -> str:
-    """Short hash of the source files a stage's outputs depend on."""
+    """Short hash of the code (:func:`code_text`) of the source files a stage's
+    outputs depend on."""
     digest = hashlib.sha256()
     for name in stage_modules(stage):
         digest.update(name.encode())
-        digest.update((PACKAGE_DIR / name).read_bytes())
+        digest.update(code_text((PACKAGE_DIR / name).read_text()).encode())
     return digest.hexdigest()[:16]
 
 
