@@ -12,8 +12,14 @@ import pytest
 
 from conftest import tiny_config
 from music_enhance.cli import parser
-from music_enhance.config import (PACKAGE_DIR, SCHEMA, STAGE_ENTRIES, code_text,
-                                  schema_default, stage_modules)
+from music_enhance.config import (
+    PACKAGE_DIR,
+    SCHEMA,
+    STAGE_ENTRIES,
+    code_text,
+    schema_default,
+    stage_modules,
+)
 from music_enhance.config import validate_config as validate
 from music_enhance.plan import Plan, batch_count, piece_batch
 
