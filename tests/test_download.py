@@ -186,6 +186,17 @@ def test_optional_audio_archive_is_fetched_verified_and_extracted(tmp_path):
 
 
 @needs_mini
+def test_a_local_archive_that_does_not_match_its_pinned_checksum_is_refused(tmp_path):
+    out = tmp_path / "results" / "corpus"
+    wrong = "0" * 64
+    with pytest.raises(ValueError, match=f"{ARCHIVE}: checksum mismatch: expected sha256 "
+                                         f"{wrong}, got {mini_sha256()}"):
+        download_maestro(out, tmp_path / "results/corpus.json",
+                         {"url": "", "sha256": wrong, "path": str(MINI / ARCHIVE)})
+    assert not (tmp_path / "results").exists()
+
+
+@needs_mini
 def test_corrupt_archive_without_checksum_is_a_clear_error_leaving_nothing(tmp_path, caplog):
     data = bytearray((MINI / ARCHIVE).read_bytes())
     data[len(data) // 2:len(data) // 2 + 64] = bytes(64)  # inside a member's data
