@@ -27,10 +27,10 @@ def test_reports_config_plans_every_task_and_experiment(tmp_path):
     config = yaml.safe_load(REPORTS.read_text())
     bases = {"sr_5k_10k", "sr_11k_22k", "denoise", "swap"}
     assert set(config["tasks"]) == bases | {f"{t}_multi" for t in bases}
-    # A _multi task is its base task trained on a second SoundFont as well.
+    # A _multi task is its base task trained on two more SoundFonts as well.
     for base in bases:
         multi = dict(config["tasks"][f"{base}_multi"])
-        assert len(multi.pop("training")["soundfonts"]) == 1
+        assert len(multi.pop("training")["soundfonts"]) == 2
         assert multi == config["tasks"][base]
     names = {e["model"]["name"] for e in config["experiments"].values()}
     kinds = {block["name"] for e in config["experiments"].values()
@@ -38,12 +38,16 @@ def test_reports_config_plans_every_task_and_experiment(tmp_path):
                            else e.get("discriminator", []))}
     assert names == {"unet", "inception", "autoencoder", "specmask"}
     assert kinds == {"bce", "conditional", "wgan_gp", "multiscale", "spectrogram"}
-    # The HiFi-GAN recipe on every task, with the same weights; every task also
-    # scored on a SoundFont no model trained on.
+    # The HiFi-GAN recipe on every task, with the same weights but at 5 kHz, where
+    # band replication comes with L1 doubled and the band-envelope term; every
+    # task also scored on a SoundFont no model trained on.
     recipe = {e["task"]: e["losses"] for e in config["experiments"].values()
               if isinstance(e.get("discriminator"), list)}
     assert {t for t in recipe if t.endswith("_multi")} == {f"{t}_multi" for t in bases}
+    sr5 = recipe.pop("sr_5k_10k_multi")
     assert len(set(map(str, recipe.values()))) == 1
+    assert sr5 == {**recipe["denoise_multi"], "l1": 2.0, "bandenvelope": 0.3}
+    assert config["experiments"]["sr5_hifigan_multi"]["model"]["replicate_above"] == 0.25
     # The same experiment on one SoundFont and on two, for the unseen-timbre rows.
     for one in ("sr5_unet_l2", "denoise_unet_l2", "denoise_mask"):
         several = dict(config["experiments"][f"{one}_multi"])
@@ -69,3 +73,4 @@ def test_gpu_overlay_keeps_the_experiments_and_enlarges_them(tmp_path):
     assert sum('"channels":[128,256,512,512]' in line for line in trains) == 15
     assert sum('"model":{"channels":64,"name":"specmask"}' in line for line in trains) == 2
     assert all('"steps":20000' in line for line in trains)
+    assert sum('"replicate_above":0.25' in line for line in trains) == 1
