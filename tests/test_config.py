@@ -17,8 +17,12 @@ from conftest import run_snakemake, tiny_config, write_config
     (lambda c: c["tasks"]["piano_sr"].update(window=1002),
      "experiments.unet_l2.model: the window 1002 of task 'piano_sr' is not a "
      "multiple of 2^2"),
-    (lambda c: c["experiments"]["unet_l2"]["model"].update(replicate_above=0.5),
-     "experiments.unet_l2.model.replicate_above: 0.5 is greater than or equal to the maximum"),
+    (lambda c: c["experiments"]["unet_l2"]["model"].update(replicate_above=0.49),
+     "experiments.unet_l2.model.replicate_above: 0.49 is greater than or equal to the "
+     "maximum of 0.478"),
+    (lambda c: c["experiments"]["unet_l2"]["model"].update(name="autoencoder",
+                                                           replicate_above=0.25),
+     "experiments.unet_l2.model: replicate_above is for the unet: the autoencoder's"),
     (lambda c: c["manifest"].update(splits=["train", "validation", "test"], max_duration=1),
      "manifest.max_duration: 1 leaves no train piece"),
 ])

@@ -269,6 +269,12 @@ def test_a_comment_or_docstring_edit_keeps_the_stage_code_hash():
     assert "#" not in code_text(MODULE) and "Mixes" not in code_text(MODULE)
     for change in (("2 * x", "3 * x"), ("not a docstring", "a value"), ("numpy", "torch")):
         assert code_text(MODULE.replace(*change)) != code_text(MODULE), change
+    # Columns after non-ASCII text, code beside a docstring, a form feed (a line
+    # break to str.splitlines, not to Python), blank lines inside a string (data).
+    assert code_text('def f(x="é"): """doc é"""; return x  # note\n') == 'def f(x="é"): ; return x'
+    feed = '\x0c\ndef f(x=1):\n    """Doc."""\n    return x\n'
+    assert code_text(feed) == "def f(x=1):\n    return x"
+    assert code_text('T = """a\n\nb"""\n') != code_text('T = """a\nb"""\n')
     # The package's own modules keep their code (the U-Net's class statement).
     unet = code_text((PACKAGE_DIR / "models/unet.py").read_text())
     assert "class UNet(nn.Module):" in unet and "Kuleshov" not in unet

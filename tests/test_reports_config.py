@@ -48,7 +48,7 @@ def test_reports_config_plans_every_task_and_experiment(tmp_path):
     assert len(set(map(str, recipe.values()))) == 1
     assert sr5 == {**recipe["denoise_multi"], "l1": 2.0, "bandenvelope": 0.3}
     assert config["experiments"]["sr5_hifigan_multi"]["model"]["replicate_above"] == 0.25
-    # The same experiment on one SoundFont and on two, for the unseen-timbre rows.
+    # The same experiment on one SoundFont and on three, for the unseen-timbre rows.
     for one in ("sr5_unet_l2", "denoise_unet_l2", "denoise_mask"):
         several = dict(config["experiments"][f"{one}_multi"])
         assert several.pop("task") == config["experiments"][one]["task"] + "_multi"

@@ -41,19 +41,24 @@ def test_band_replication_starts_as_the_identity():
     torch.testing.assert_close(model(x), x)
 
 
-def test_replicated_band_holds_the_rectified_harmonics_above_the_cut_off_only():
+def test_replicated_band_keeps_rectified_harmonics_above_the_cut_off_only():
     from music_enhance.models.replication import BandReplication
 
     rate, length = 10000, 8192
     t = torch.arange(length) / rate
-    x = (0.5 * torch.sin(2 * torch.pi * 1000 * t)).view(1, 1, -1)
+    # |sin| at 1.24 kHz: harmonics at 2.48 kHz, just under the 2.5 kHz cut-off, and 4.96 kHz.
+    x = (0.5 * torch.sin(2 * torch.pi * 1240 * t)).view(1, 1, -1)
     band = BandReplication(0.25).band(x)[0, 0, 512:-512]  # away from the padded edges
-    power = torch.fft.rfft(band * torch.hann_window(len(band))).abs() ** 2
+    rectified = x.abs()[0, 0, 512:-512]
+    window = torch.hann_window(len(band), dtype=torch.float64)
     freqs = torch.fft.rfftfreq(len(band), 1 / rate)
-    # |sin| at 1 kHz: harmonics at 2, 4, ... kHz; only 4 kHz lies in 2.5-5 kHz.
-    assert abs(freqs[power.argmax()] - 4000) < 5
-    below = power[freqs < 2500].max()
-    assert 10 * torch.log10(power.max() / below) > 60
+
+    def level(signal, hz):
+        spectrum = torch.fft.rfft(signal.double() * window).abs()
+        return 20 * torch.log10(spectrum[(freqs - hz).abs().argmin()])
+
+    assert level(band, 2480) - level(rectified, 2480) < -60  # stopped under the cut-off
+    assert abs(level(band, 4960) - level(rectified, 4960)) < 0.5  # passed above it
 
 
 def test_learned_shaping_adds_the_band_to_the_output():
@@ -67,8 +72,8 @@ def test_learned_shaping_adds_the_band_to_the_output():
 
 
 def test_a_replication_cut_off_outside_the_band_names_the_key():
-    with pytest.raises(ValueError, match="model.replicate_above .* got 0.6"):
-        build_model({"name": "unet", "channels": [4], "kernels": [9], "replicate_above": 0.6})
+    with pytest.raises(ValueError, match=r"model.replicate_above .* \(0, 0.478\), got 0.49"):
+        build_model({"name": "unet", "channels": [4], "kernels": [9], "replicate_above": 0.49})
 
 
 def test_band_replication_trains_reloads_and_samples_collaboratively(tmp_path):

@@ -99,28 +99,43 @@ def canonical(value) -> str:
 DOCSTRING_OWNERS = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
 
 
-def code_text(source: str) -> str:
-    """``source`` without its comments, docstrings, trailing spaces and blank lines.
-    Editing those changes nothing a stage computes, so it must not rerun the stage
-    (a reworded comment in download.py would otherwise re-render a whole corpus).
-    Text, not an AST dump: the hash must not change with the Python version."""
-    cuts = [(token.start, token.end) for token in
-            tokenize.generate_tokens(io.StringIO(source).readline)
-            if token.type == tokenize.COMMENT]
-    lines = source.splitlines()
-    for node in ast.walk(ast.parse(source)):
+def _docstring_spans(tree, lines) -> list[tuple]:
+    """((row, col), (end_row, end_col)) of every docstring, columns in characters
+    as tokenize counts them (ast counts UTF-8 bytes)."""
+    def column(row, offset):
+        return len(lines[row - 1].encode()[:offset].decode())
+
+    spans = []
+    for node in ast.walk(tree):
         if not isinstance(node, DOCSTRING_OWNERS) or not node.body:
             continue
         first = node.body[0]
         if (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
                 and isinstance(first.value.value, str)):
-            # ast columns count UTF-8 bytes, tokenize's characters.
-            end_line = lines[first.end_lineno - 1].encode()
-            end_col = len(end_line[:first.end_col_offset].decode())
-            cuts.append(((first.lineno, first.col_offset), (first.end_lineno, end_col)))
+            spans.append(((first.lineno, column(first.lineno, first.col_offset)),
+                          (first.end_lineno, column(first.end_lineno, first.end_col_offset))))
+    return spans
+
+
+def code_text(source: str) -> str:
+    """``source`` without its comments, docstrings, trailing spaces and blank lines.
+    Editing those changes nothing a stage computes, so it must not rerun the stage
+    (a reworded comment in download.py would otherwise re-render a whole corpus).
+    Text, not an AST dump: the hash must not change with the Python version."""
+    lines = source.split("\n")  # the rows ast and tokenize count (not splitlines')
+    docstrings = _docstring_spans(ast.parse(source), lines)
+    tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    cuts = docstrings + [(t.start, t.end) for t in tokens if t.type == tokenize.COMMENT]
+    # Inside other multi-line strings blank lines and trailing spaces are data.
+    starts = {start for start, _ in docstrings}
+    verbatim = {row for t in tokens if t.type == tokenize.STRING and t.start not in starts
+                for row in range(t.start[0] + 1, t.end[0] + 1)}
     for (row, col), (end_row, end_col) in sorted(cuts, reverse=True):
-        lines[row - 1:end_row] = [lines[row - 1][:col] + lines[end_row - 1][end_col:]]
-    return "\n".join(line.rstrip() for line in lines if line.strip())
+        # The rows stay: a cut's inner rows become empty, to be dropped below.
+        lines[row - 1:end_row] = ([lines[row - 1][:col] + lines[end_row - 1][end_col:]]
+                                  + [""] * (end_row - row))
+    return "\n".join(line if row in verbatim else line.rstrip()
+                     for row, line in enumerate(lines, 1) if row in verbatim or line.strip())
 
 
 def code_version(stage: str) -> str:
@@ -129,7 +144,7 @@ def code_version(stage: str) -> str:
     digest = hashlib.sha256()
     for name in stage_modules(stage):
         digest.update(name.encode())
-        digest.update(code_text((PACKAGE_DIR / name).read_text()).encode())
+        digest.update(code_text((PACKAGE_DIR / name).read_text(encoding="utf-8")).encode())
     return digest.hexdigest()[:16]
 
 
@@ -185,4 +200,7 @@ def validate_config(config: dict, schema_path) -> None:
     if error.validator == "required" and not error.absolute_path:
         hint = (" (a --configfile is merged over config.yaml of the working directory, or "
                 "of the repository when there is none)")
-    raise ValueError(f"config: {key}: {error.message}{hint}")
+    message = error.message
+    if error.validator == "not" and "description" in error.validator_value:
+        message = error.validator_value["description"]  # what is refused, in words
+    raise ValueError(f"config: {key}: {message}{hint}")

@@ -31,9 +31,10 @@ def highpass_kernel(cutoff: float, taps: int) -> np.ndarray:
 class BandReplication(nn.Module):
     def __init__(self, cutoff: float, taps: int = 255, shaping_taps: int = 33):
         super().__init__()
-        if not 0 < cutoff < 0.5:
+        # The filter's transition band (5.5 / taps wide) must end under the Nyquist rate.
+        if not 0 < cutoff < 0.5 - 5.5 / taps:
             raise ValueError(f"model.replicate_above must be a fraction of the sample rate "
-                             f"in (0, 0.5), got {cutoff}")
+                             f"in (0, {0.5 - 5.5 / taps:.3f}), got {cutoff}")
         kernel = torch.tensor(highpass_kernel(cutoff, taps), dtype=torch.float32)
         self.register_buffer("highpass", kernel.view(1, 1, taps))
         self.shaping = nn.Conv1d(1, 1, shaping_taps, padding=shaping_taps // 2, bias=False)
@@ -43,9 +44,9 @@ class BandReplication(nn.Module):
         """(B, 1, L) -> (B, 1, L): the rectified input above the cut-off, in float32
         (in bfloat16 the high-pass would leak the rectified signal's large low band)."""
         with torch.autocast(x.device.type, enabled=False):
-            return F.conv1d(x.float().abs(), self.highpass,
+            return F.conv1d(x.float().abs(), self.highpass.float(),
                             padding=self.highpass.shape[-1] // 2)
 
     def forward(self, band):
         """The band shaped by the learned filter: what the generator adds to its input."""
-        return self.shaping(band)
+        return self.shaping(band.to(self.shaping.weight.dtype))
