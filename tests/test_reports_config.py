@@ -43,13 +43,14 @@ def test_reports_config_plans_every_task_and_experiment(tmp_path):
     # task also scored on a SoundFont no model trained on.
     recipe = {e["task"]: e["losses"] for e in config["experiments"].values()
               if isinstance(e.get("discriminator"), list)}
-    assert {t for t in recipe if t.endswith("_multi")} == {f"{t}_multi" for t in bases}
+    assert set(recipe) == {f"{t}_multi" for t in bases} | {"sr_5k_10k"}
     sr5 = recipe.pop("sr_5k_10k_multi")
+    assert recipe.pop("sr_5k_10k") == sr5
     assert len(set(map(str, recipe.values()))) == 1
     assert sr5 == {**recipe["denoise_multi"], "l1": 2.0, "bandenvelope": 0.3}
     assert config["experiments"]["sr5_hifigan_multi"]["model"]["replicate_above"] == 0.25
     # The same experiment on one SoundFont and on three, for the unseen-timbre rows.
-    for one in ("sr5_unet_l2", "denoise_unet_l2", "denoise_mask"):
+    for one in ("sr5_unet_l2", "denoise_unet_l2", "denoise_mask", "sr5_hifigan"):
         several = dict(config["experiments"][f"{one}_multi"])
         assert several.pop("task") == config["experiments"][one]["task"] + "_multi"
         assert several == {k: v for k, v in config["experiments"][one].items() if k != "task"}
@@ -57,7 +58,7 @@ def test_reports_config_plans_every_task_and_experiment(tmp_path):
     assert any(e.get("losses", {}).get("feature") for e in config["experiments"].values())
     assert any("collab" in e for e in config["experiments"].values())
     jobs, _ = planned(tmp_path, REPORTS)
-    assert jobs["train"] == len(config["experiments"]) == 18
+    assert jobs["train"] == len(config["experiments"]) == 19
     assert jobs["download"] == 1  # the pieces are planned once the archive is extracted
 
 
@@ -66,11 +67,11 @@ def test_gpu_overlay_keeps_the_experiments_and_enlarges_them(tmp_path):
     base = yaml.safe_load(REPORTS.read_text())
     assert set(overlay["experiments"]) == set(base["experiments"])
     jobs, plan = planned(tmp_path, REPORTS, GPU)
-    assert jobs["train"] == 18
+    assert jobs["train"] == 19
     trains = [line for line in plan.splitlines() if "Shell command: music-enhance train" in line]
-    assert len(trains) == 18
+    assert len(trains) == 19
     # Every U-Net and the autoencoder at the reports' widths; every run 20,000 steps.
-    assert sum('"channels":[128,256,512,512]' in line for line in trains) == 15
+    assert sum('"channels":[128,256,512,512]' in line for line in trains) == 16
     assert sum('"model":{"channels":64,"name":"specmask"}' in line for line in trains) == 2
     assert all('"steps":20000' in line for line in trains)
-    assert sum('"replicate_above":0.25' in line for line in trains) == 1
+    assert sum('"replicate_above":0.25' in line for line in trains) == 2
