@@ -15,7 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
-BASELINES = ("linear", "cubic", "sinc", "wiener")
+from music_enhance.baselines import UPSAMPLERS
+
+# Every baseline the pipeline has; a task's score folder holds those that fit it.
+BASELINES = (*UPSAMPLERS, "wiener")
 
 
 def scores(folder: Path, system: str) -> pd.DataFrame:
