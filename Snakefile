@@ -1,8 +1,23 @@
 # The music-enhancement pipeline: see README.md and ../shared/DESIGN.md.
+import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version
+
+# This checkout's code, whichever environment is active (two clones often share one
+# on a cluster): the plan and the code hashes read the src/ beside this Snakefile, and
+# every job runs it too (PYTHONPATH, common.smk).
+SRC = Path(workflow.basedir, "src").resolve()
+sys.path.insert(0, str(SRC))
+import music_enhance
+
+if Path(music_enhance.__file__).resolve().parent != SRC / "music_enhance":
+    raise WorkflowError(
+        f"music_enhance is imported from {Path(music_enhance.__file__).parent}, not from "
+        f"{SRC / 'music_enhance'} beside the Snakefile: run the Snakefile of the checkout "
+        f"whose code you mean to run"
+    )
 
 from music_enhance.config import check_yaml_files, normalise_config, validate_config
 
@@ -56,8 +71,5 @@ include: "workflow/rules/report.smk"
 
 rule all:
     input:
-        "results/manifest.csv",
-        "results/scores/summary.csv",
-        "results/report/summary.html",
-        expand("results/report/{experiment}/spectrogram.png", experiment=PLAN.experiments),
+        PLAN.targets(),
     default_target: True

@@ -16,7 +16,6 @@ import yaml
 from conftest import (
     REPO,
     SMALL_SOUNDFONT,
-    render_batches,
     run_snakemake,
     tiny_config,
     write_config,
@@ -77,7 +76,7 @@ def test_hostile_file_names_render_correctly_and_run_nothing(tmp_path):
             direct.read_bytes()).digest()
 
 
-def test_fixed_midi_in_the_users_folder_is_picked_up(tmp_path):
+def test_bad_midi_stops_the_first_run_and_a_fixed_file_reruns_its_batch_only(tmp_path):
     folder = maestro_folder(tmp_path / "maestro")
     table = pd.read_csv(folder / CORPUS_NAME / f"{CORPUS_NAME}.csv")
     victim = folder / CORPUS_NAME / table["midi_filename"][0]
@@ -85,29 +84,39 @@ def test_fixed_midi_in_the_users_folder_is_picked_up(tmp_path):
     victim.write_bytes(good[:30])  # truncated
     work = tmp_path / "work"
     work.mkdir()
-    write_config(work, maestro_config(folder))
-    run_snakemake(work, "--until", "download")
-    # Every later run stops at start-up naming the file in the user's folder.
-    for args in (["-n"], ["-n", "--forcerun", "download"]):
+    config = maestro_config(folder, pieces_per_job=1)
+    write_config(work, config)
+    # Every run, the first included, stops at start-up before any job, naming the file
+    # in the user's folder and what is wrong with it.
+    for args in ([], ["-n"], ["--until", "download"]):
         result = run_snakemake(work, *args, check=False)
+        out = result.stderr + result.stdout
         assert result.returncode != 0
-        assert f"{victim}: not a readable MIDI file" in result.stderr + result.stdout
-        assert "Fix or replace the file and run again" in result.stderr + result.stdout
-        assert "Traceback" not in result.stderr + result.stdout
-    victim.write_bytes(good)  # the user fixes it: the corpus follows its source
-    run_snakemake(work, "--until", "manifest")
+        assert f"{victim}: not a readable MIDI file (" in out and "()" not in out
+        assert "Fix or replace the file and run again" in out
+        assert "Traceback" not in out
+        assert not (work / "results/corpus").exists()
+        assert not (work / "results/render").exists()
+    victim.write_bytes(good)  # the user fixes it
+    run_snakemake(work, "--until", "render", "manifest")
+    renders = work / "results/render/piano/16000"
+    assert len(list(renders.glob("*.flac"))) == 6
     assert len(pd.read_csv(work / "results/manifest.csv")) == 6
-    assert yaml.safe_load((work / "results/corpus.json").read_text())["bad_midi"] == []
-    # A lost record is no traceback: the pieces are planned from the source; with
-    # on_bad_midi: skip they wait for the download job, which makes it again.
+    before = {p.name: p.read_bytes() for p in renders.glob("*.flac")}
+    # Another version of one file re-renders its batch alone.
+    victim.write_bytes((folder / CORPUS_NAME / table["midi_filename"][1]).read_bytes())
+    result = run_snakemake(work, "--until", "render")
+    assert job_counts(result.stdout + result.stderr)["render"] == 1
+    changed = {p.name for p in renders.glob("*.flac") if p.read_bytes() != before[p.name]}
+    assert changed == {f"{Path(table['midi_filename'][0]).parent.name}_"
+                       f"{Path(table['midi_filename'][0]).stem}.flac"}
+    # A lost record is no traceback: a local source is planned from where it is.
     (work / "results/corpus.json").unlink()
-    result = run_snakemake(work, "-n")
-    manifest = pd.read_csv(work / "results/manifest.csv")
-    assert job_counts(result.stdout)["render"] == render_batches(manifest)
-    assert "Traceback" not in result.stderr
-    write_config(work, maestro_config(folder, on_bad_midi="skip"))
-    result = run_snakemake(work, "-n")
-    assert job_counts(result.stdout)["download"] == 1 and "Traceback" not in result.stderr
+    for bad_midi in ("fail", "skip"):
+        write_config(work, {**config, "on_bad_midi": bad_midi})
+        result = run_snakemake(work, "-n")
+        assert job_counts(result.stdout + result.stderr)["download"] == 1
+        assert "Traceback" not in result.stderr
 
 
 STAGES = ["download", "manifest", "render", "degrade", "shard", "train", "score", "report"]
@@ -193,5 +202,5 @@ def test_partial_configfile_merges_over_config_yaml_from_any_folder(tmp_path):
     sources |= {(t["target"]["instrument"], t["sample_rate"])
                 for t in default["tasks"].values()}
     # 3 pieces, one per split: a batch each.
-    assert job_counts(result.stdout)["render"] == 3 * len(sources)
+    assert job_counts(result.stdout + result.stderr)["render"] == 3 * len(sources)
     shutil.rmtree(elsewhere / ".snakemake", ignore_errors=True)

@@ -99,7 +99,7 @@ def test_until_builds_up_to_a_stage(finished_run, tmp_path):
         "report_tables": 1, "all": 1}
     run_snakemake(tmp_path, "--until", "degrade")
     # A batch per split (one piece each here); each file where it always was, listed
-    # with its SHA-256 in its batch's record.
+    # with its SHA-256 and size in its batch's record.
     assert len(list((tmp_path / "results/degrade").rglob("*.flac"))) == 3
     records = {}
     for split in ("train", "validation", "test"):
@@ -107,8 +107,9 @@ def test_until_builds_up_to_a_stage(finished_run, tmp_path):
                                    f"{split}-0.json").read_text()))
     assert sorted(records) == sorted(str(p.relative_to(tmp_path)) for p in
                                      (tmp_path / "results/render").rglob("*.flac"))
-    assert all(hashlib.sha256((tmp_path / f).read_bytes()).hexdigest() == digest
-               for f, digest in records.items())
+    assert all(hashlib.sha256((tmp_path / f).read_bytes()).hexdigest() == entry["sha256"]
+               and (tmp_path / f).stat().st_size == entry["bytes"]
+               for f, entry in records.items())
     assert not (tmp_path / "results/shards").exists()
 
 

@@ -19,11 +19,14 @@ def sha256(path) -> str:
 
 def run_batch(record, outputs: list[str], work) -> None:
     """``work(i)`` makes ``outputs[i]``; then ``record`` (the file the DAG tracks) lists
-    every output with its SHA-256, written last so a cut job leaves no record."""
+    every output with its SHA-256 and size, written last so a cut job leaves no record
+    (the size lets a run see a file deleted or truncated by hand without reading it)."""
     for index, out in enumerate(outputs):
         log.info("[%d/%d] %s: %s", index + 1, len(outputs), out, work(index))
     if record:
         Path(record).parent.mkdir(parents=True, exist_ok=True)
         part = Path(f"{record}.part")
-        part.write_text(json.dumps({out: sha256(out) for out in outputs}, indent=1) + "\n")
+        part.write_text(json.dumps(
+            {out: {"sha256": sha256(out), "bytes": os.path.getsize(out)} for out in outputs},
+            indent=1) + "\n")
         os.replace(part, record)

@@ -110,7 +110,7 @@ def cmd_train(args):
              os.environ.get("HDF5_USE_FILE_LOCKING", "unset"))
     result = train(args.train_shards, args.valid_shards, args.checkpoint, args.metrics,
                    args.experiment, args.spec, args.seed, args.threads, args.autoencoder,
-                   file_locking=not args.no_file_locking)
+                   file_locking=not args.no_file_locking, provenance=args.provenance)
     log.info("trained %s: %s", args.experiment, result)
     if len(set(result["rank_digests"])) > 1:
         raise ValueError(f"{args.experiment}: ranks ended with different weights "
@@ -263,6 +263,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--autoencoder", help="checkpoint of the autoencoder (feature loss)")
     s.add_argument("--no-file-locking", action="store_true",
                    help="read the shards without HDF5 file locks")
+    s.add_argument("--provenance",
+                   help="the job's provenance record: last.pt resumes only a run of the "
+                        "same key (same config, code and inputs upstream)")
     s.set_defaults(func=cmd_train)
 
     s = sub.add_parser("enhance", help="enhance whole files with a trained generator")

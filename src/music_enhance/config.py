@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import tokenize
+from functools import cache
 from pathlib import Path
 
 import jsonschema
@@ -138,14 +139,18 @@ def code_text(source: str) -> str:
                      for row, line in enumerate(lines, 1) if row in verbatim or line.strip())
 
 
+@cache
+def stage_code(stage: str) -> dict[str, str]:
+    """{source file: short hash of its :func:`code_text`} for the files a stage's
+    outputs depend on: a provenance record names the file that changed."""
+    return {name: hashlib.sha256(code_text((PACKAGE_DIR / name).read_text(
+        encoding="utf-8")).encode()).hexdigest()[:16] for name in stage_modules(stage)}
+
+
 def code_version(stage: str) -> str:
     """Short hash of the code (:func:`code_text`) of the source files a stage's
     outputs depend on."""
-    digest = hashlib.sha256()
-    for name in stage_modules(stage):
-        digest.update(name.encode())
-        digest.update(code_text((PACKAGE_DIR / name).read_text(encoding="utf-8")).encode())
-    return digest.hexdigest()[:16]
+    return hashlib.sha256(canonical(stage_code(stage)).encode()).hexdigest()[:16]
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

@@ -8,6 +8,7 @@ replaces the corpus folder only when complete.
 """
 
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -23,7 +24,7 @@ from tqdm import tqdm
 
 from .demo import CORPUS_NAME
 from .manifest import check_metadata, write_checked
-from .render import load_midi
+from .render import load_midi, midi_bytes, parse_midi
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +147,43 @@ def source_fingerprint(spec: dict) -> str:
         if file.is_file():
             digest.update(f"{file.relative_to(path)}\0{sha256_of(file)}\n".encode())
     return f"folder {path.resolve()} {digest.hexdigest()}"
+
+
+def check_source_midi(spec: dict, names, verdicts_path) -> tuple[pd.DataFrame, dict]:
+    """Parse the MIDI files ``names`` of a local source (folder or zip, read in place)
+    before any job runs. Returns the table of unreadable ones (as the download stage
+    records them, each named where the user can fix it) and {name: SHA-256}. Verdicts
+    are kept by content in ``verdicts_path``: each version of a file is parsed once."""
+    root = Path(spec["path"]).resolve() / CORPUS_NAME
+    verdicts_path = Path(verdicts_path)
+    try:
+        verdicts = json.loads(verdicts_path.read_text())
+    except (OSError, ValueError):
+        verdicts = {}
+    known, bad, digests = len(verdicts), [], {}
+    for name in names:
+        try:
+            data = midi_bytes(root / name)
+        except OSError as err:
+            bad.append({"midi_filename": name, "file": source_file(spec, name),
+                        "reason": f"not a readable MIDI file ({err})"})
+            continue
+        digests[name] = hashlib.sha256(data).hexdigest()
+        if digests[name] not in verdicts:
+            try:
+                parse_midi(data, name)
+                verdicts[digests[name]] = ""
+            except ValueError as err:
+                verdicts[digests[name]] = str(err).removeprefix(f"{name}: ")
+        if verdicts[digests[name]]:
+            bad.append({"midi_filename": name, "file": source_file(spec, name),
+                        "reason": verdicts[digests[name]]})
+    if len(verdicts) != known:
+        verdicts_path.parent.mkdir(parents=True, exist_ok=True)
+        part = verdicts_path.with_name(f".{verdicts_path.name}.part")
+        part.write_text(json.dumps(verdicts, indent=0, sort_keys=True) + "\n")
+        os.replace(part, verdicts_path)
+    return pd.DataFrame(bad, columns=["midi_filename", "file", "reason"]), digests
 
 
 def source_file(spec: dict, midi_filename: str) -> str:

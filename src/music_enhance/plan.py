@@ -14,6 +14,7 @@ piece never touches what training reads.
 import copy
 import hashlib
 import math
+import re
 import shlex
 from functools import cached_property
 from pathlib import Path
@@ -21,8 +22,9 @@ from pathlib import Path
 import pandas as pd
 
 from .baselines import task_baselines
-from .config import canonical
+from .config import _normalise, canonical, stage_code
 from .degrade import chain_cutoff
+from .provenance import STAMPS, record_key
 from .shard import plan_shards, predicted_windows
 
 TRAIN_SPLITS = ["train", "validation"]
@@ -33,6 +35,15 @@ ENHANCE = "results/enhance/{experiment}/{piece}.flac"
 COLLAB = "results/collab/{experiment}/{piece}.flac"
 SHARD = "results/shards/{task}/{split}/{index}.h5"
 CHECKPOINT = "results/train/{experiment}/generator.pt"
+METRICS = "results/train/{experiment}/metrics.csv"
+CORPUS = "results/corpus"
+# The download stage's record of the source the corpus came from and its
+# unreadable MIDI files.
+CORPUS_CHECKED = "results/corpus.json"
+MANIFEST = "results/manifest.csv"
+SCORE = "results/scores/{system}.csv"
+SUMMARY = "results/scores/summary.csv"
+REPORT = "results/report/{experiment}"
 # What a train job asks of a cluster, unless its experiment's resources block says.
 TRAIN_RESOURCES = {"mem_mb": 16000, "runtime": 720, "gpu": 1}
 
@@ -47,6 +58,30 @@ def fill(template: str, **fields) -> str:
 def record_of(template: str) -> str:
     """The batch record that stands for a per-piece template's files in the DAG."""
     return template.replace("{piece}.flac", "batches/{batch}.json")
+
+
+# What each rule writes (the files Snakemake tracks), first the names without
+# wildcards (summary.csv before the score table of a system called "summary").
+OUTPUTS = {
+    "download": [CORPUS_CHECKED],
+    "manifest": [MANIFEST, "results/skipped.csv"],
+    "summarise": [SUMMARY],
+    "report_tables": ["results/report/summary.html", "results/report/config.html"],
+    "render": [record_of(RENDER)],
+    "degrade": [record_of(DEGRADE)],
+    "baseline": [record_of(BASELINE)],
+    "enhance": [record_of(ENHANCE)],
+    "enhance_collab": [record_of(COLLAB)],
+    "shard": [SHARD],
+    "train": [CHECKPOINT, METRICS],
+    "score": [SCORE],
+    "report": [f"{REPORT}/spectrogram.png", f"{REPORT}/curves.png",
+               f"{REPORT}/excerpts.html"],
+}
+# The stage (its code, config.STAGE_ENTRIES) of each rule, where the names differ.
+RULE_STAGE = {"summarise": "score", "report_tables": "report", "enhance_collab": "enhance"}
+# The plan's job method of each rule, where the names differ.
+RULE_JOB = {"enhance_collab": "collab"}
 
 
 def info_of(path: str) -> str:
@@ -107,6 +142,12 @@ class Plan:
                         + sorted(self.baselines))
         self._table = None
         self._shard_plans = {}
+        # Set by the workflow: what the corpus is made from (the download stage's
+        # source fingerprint) and, for a MAESTRO source, each piece's MIDI digest,
+        # so that a render reruns when its own MIDI file changes, not another's.
+        self.source = None
+        self.midi_digest = None
+        self._keys = {}
 
     def _variant(self, task: str, soundfont: str, path: str, block: str) -> str:
         """The task ``<task>@<soundfont>``: its instruments rendered with ``path``."""
@@ -143,6 +184,7 @@ class Plan:
         check_windows(self.config, table)
         self._table = table.reset_index(drop=True)
         self._shard_plans.clear()
+        self._keys.clear()
         for derived in ("midi", "_batch"):
             self.__dict__.pop(derived, None)
 
@@ -230,9 +272,18 @@ class Plan:
         pieces = self.batch_pieces(batch)
         out = fill(RENDER, instrument=instrument, rate=rate)
         spec = {**self.config["render"], **self.config["instruments"][instrument]}
+        if self.config["source"] == "demo":  # the corpus is a function of these
+            midi = {"demo": self.config["demo"], "seed": self.config["seed"], "pieces": pieces}
+        else:
+            midi = {"pieces": {p: self.midi_digest(p) if self.midi_digest else self.midi[p]
+                               for p in pieces}}
         return {"pieces": pieces, "midi": [self.midi[p] for p in pieces],
                 "outputs": self.files(out, pieces),
-                "instrument": canonical({"name": instrument, **spec})}
+                "instrument": canonical({"name": instrument, **spec}),
+                "config": {"render": self.config["render"],
+                           f"instruments.{instrument}": self.config["instruments"][instrument],
+                           "midi": midi},
+                "depends": []}
 
     def degrade_job(self, chain: str, instrument: str, rate: int, batch: str) -> dict:
         pieces = self.batch_pieces(batch)
@@ -241,7 +292,10 @@ class Plan:
         return {"pieces": pieces, "records": self.records(source, pieces),
                 "inputs": self.files(source, pieces), "outputs": self.files(out, pieces),
                 "values": self.files(info_of(out), pieces),
-                "chain": canonical(self.config["chains"][chain])}
+                "chain": canonical(self.config["chains"][chain]),
+                "config": {f"chains.{chain}": self.config["chains"][chain],
+                           "seed": self.config["seed"], "degrade": self.config["degrade"],
+                           "pieces": pieces}}
 
     def baseline_job(self, task: str, method: str, batch: str) -> dict:
         pieces = self.batch_pieces(batch)
@@ -250,7 +304,8 @@ class Plan:
                 "inputs": self.files(self.task_input(task), pieces),
                 "outputs": self.files(fill(BASELINE, task=task, method=method), pieces),
                 # The upsamplers start from the chain's first resample rate.
-                "low_rate": rates[0] if rates else 0}
+                "low_rate": rates[0] if rates else 0,
+                "config": {"low_rate": rates[0] if rates else 0, "pieces": pieces}}
 
     def enhance_job(self, experiment: str, batch: str, collab: bool = False) -> dict:
         task = self.config["experiments"][experiment]["task"]
@@ -260,15 +315,18 @@ class Plan:
         checkpoint = CHECKPOINT.format(experiment=experiment.split("@")[0])
         return {"pieces": pieces, "records": self.records(self.task_input(task), pieces),
                 "inputs": self.files(self.task_input(task), pieces), "checkpoint": checkpoint,
-                "outputs": self.files(out, pieces), "infos": self.files(info_of(out), pieces)}
+                "outputs": self.files(out, pieces), "infos": self.files(info_of(out), pieces),
+                "config": {"enhance": self.config["enhance"], "pieces": pieces},
+                "depends": [*self.records(self.task_input(task), pieces), checkpoint]}
 
     def collab_job(self, experiment: str, batch: str) -> dict:
         """Enhancement with collaborative sampling: what sampling needs of the collab
         block (shaping is training's)."""
         spec = dict(self.config["experiments"][experiment]["collab"])
         spec.pop("shaping_iters", None)
-        return {**self.enhance_job(experiment, batch, collab=True),
-                "collab": canonical(spec)}
+        job = self.enhance_job(experiment, batch, collab=True)
+        job["config"][f"experiments.{experiment}.collab"] = spec
+        return {**job, "collab": canonical(spec)}
 
     # -- shards, training, scores, report ----------------------------------------
 
@@ -323,9 +381,16 @@ class Plan:
         block = {k: v for k, v in self.config["tasks"][task].items() if k != "evaluation"}
         digest = canonical({"task": block, "chain": self.chain(task),
                             "soundfonts": sorted({self.soundfont(s) for _, s in entries})})
+        # Locking changes how the file is opened, not what it holds.
+        written = {k: v for k, v in settings.items() if k != "file_locking"}
+        chain = self.config["tasks"][task]["input"].get("chain")
         return {**job, "options": " ".join(options), "window": self.config["tasks"][task][
             "window"], "stride": self.config["tasks"][task]["stride"],
-                "config_hash": hashlib.sha256(digest.encode()).hexdigest()[:16]}
+                "config_hash": hashlib.sha256(digest.encode()).hexdigest()[:16],
+                "config": {f"tasks.{task}": block, "shard": written,
+                           **({f"chains.{chain}": self.chain(task)} if chain else {}),
+                           "render.tail": self.config["render"]["tail"],
+                           "pieces": [list(entry) for entry in entries]}}
 
     def train_job(self, experiment: str) -> dict:
         spec = dict(self.config["experiments"][experiment])
@@ -338,7 +403,10 @@ class Plan:
                        if spec.get("losses", {}).get("feature") else [])
         options = [shlex.join(["--autoencoder", *autoencoder])] if autoencoder else []
         return {"train": self.shards(task, "train"), "valid": self.shards(task, "validation"),
-                "autoencoder": autoencoder, "spec": canonical(spec), "options": " ".join(options)}
+                "autoencoder": autoencoder, "spec": canonical(spec), "options": " ".join(options),
+                "config": {f"experiments.{experiment}": spec, "seed": self.config["seed"]},
+                "depends": [*self.shards(task, "train"), *self.shards(task, "validation"),
+                            *autoencoder]}
 
     def train_resources(self, experiment: str) -> dict:
         """What a train job asks of a cluster (from the config alone: Snakemake
@@ -352,6 +420,7 @@ class Plan:
         infos = ([] if system in self.baselines else self.files(info_of(self.estimate(system)),
                                                                  pieces))
         return {"task": task, "pieces": pieces,
+                "config": {"score": self.config["score"], "pieces": pieces, "low_hz": cutoff},
                 "options": " ".join([f"--visqol-seconds {self.config['score']['visqol_seconds']}",
                                      *([shlex.join(["--infos", *infos])] if infos else [])]),
                 "records": sorted({*self.records(self.estimate(system), pieces),
@@ -378,7 +447,98 @@ class Plan:
                      *[self.estimate(s) for s in [f"{task}.{m}" for m in methods]
                        + [experiment, *collabs]]]
         records = sorted({r for t in templates for r in self.records(t, pieces)})
-        return {"pieces": canonical(layout), "records": records}
+        return {"pieces": canonical(layout), "records": records,
+                "config": {"pieces": layout},
+                "depends": [*records, METRICS.format(experiment=experiment)]}
+
+    # -- whole-run jobs -------------------------------------------------------------
+
+    def download_job(self) -> dict:
+        if self.config["source"] == "demo":
+            return {"config": {"demo": self.config["demo"], "seed": self.config["seed"]},
+                    "depends": []}
+        return {"config": {"maestro": self.config["maestro"], "source": self.source},
+                "depends": []}
+
+    def manifest_job(self) -> dict:
+        return {"config": {"manifest": self.config["manifest"],
+                           "on_bad_midi": self.config["on_bad_midi"]},
+                "depends": [CORPUS_CHECKED]}
+
+    def summarise_job(self) -> dict:
+        return {"config": {"seed": self.config["seed"]},
+                "depends": [SCORE.format(system=s) for s in self.systems]}
+
+    def report_tables_job(self) -> dict:
+        return {"config": {"": self.config}, "depends": [SUMMARY]}
+
+    # -- provenance -----------------------------------------------------------------
+
+    def job_of(self, rule: str, wildcards: dict) -> dict:
+        job = getattr(self, f"{RULE_JOB.get(rule, rule)}_job")(**wildcards)
+        job.setdefault("depends", job.get("records", []))
+        return job
+
+    def provenance(self, rule: str, wildcards: dict) -> dict:
+        """The provenance record of a job (``provenance.py``): the config values its
+        outputs depend on, its stage's code, and the keys of the jobs it reads from."""
+        job = self.job_of(rule, wildcards)
+        return {"rule": rule, "job": {k: str(v) for k, v in sorted(wildcards.items())},
+                "config": _normalise_keys(job["config"]),
+                "code": stage_code(RULE_STAGE.get(rule, rule)),
+                "inputs": {path: self.key_of(path) for path in job["depends"]}}
+
+    def key_of(self, path: str) -> str:
+        """The provenance key of the job that writes ``path``."""
+        if path not in self._keys:
+            rule, wildcards = producer(path)
+            self._keys[path] = record_key(self.provenance(rule, wildcards))
+        return self._keys[path]
+
+    def targets(self) -> list[str]:
+        """What a whole run makes (the rule ``all``)."""
+        return [MANIFEST, SUMMARY, OUTPUTS["report_tables"][0],
+                *(OUTPUTS["report"][0].format(experiment=e) for e in self.experiments)]
+
+    def jobs_below(self, paths) -> list[tuple[str, dict]]:
+        """(rule, wildcards) of every job that ``paths`` are made by or from."""
+        seen, jobs, todo = set(), [], list(paths)
+        while todo:
+            rule, wildcards = producer(todo.pop())
+            if (rule, tuple(sorted(wildcards.items()))) not in seen:
+                seen.add((rule, tuple(sorted(wildcards.items()))))
+                jobs.append((rule, wildcards))
+                todo.extend(self.job_of(rule, wildcards)["depends"])
+        return jobs
+
+    @staticmethod
+    def stamp(rule: str, wildcards: dict) -> str:
+        """Where a job's provenance record lives: by rule, then its output's wildcards."""
+        fields = re.findall(r"{(\w+)}", OUTPUTS[rule][0])
+        return "/".join([STAMPS, rule, *(str(wildcards[f]) for f in fields)]) + ".json"
+
+
+def _normalise_keys(config: dict) -> dict:
+    return _normalise({key: config[key] for key in sorted(config)})
+
+
+def _pattern(template: str):
+    return re.compile("".join(f"(?P<{part[1:-1]}>[^/]+)" if part.startswith("{")
+                              else re.escape(part)
+                              for part in re.split(r"({\w+})", template)) + "$")
+
+
+PRODUCERS = [(rule, _pattern(template)) for rule, templates in OUTPUTS.items()
+             for template in templates]
+
+
+def producer(path: str) -> tuple[str, dict]:
+    """(rule, wildcards) of the job that writes ``path``."""
+    for rule, pattern in PRODUCERS:
+        match = pattern.match(path)
+        if match:
+            return rule, match.groupdict()
+    raise ValueError(f"{path}: no rule writes this file")
 
 
 def check_config(config: dict) -> None:

@@ -11,7 +11,9 @@ different instruments are sample-aligned.
 
 import ctypes
 import functools
+import io
 import math
+import zipfile
 from pathlib import Path
 
 import fluidsynth
@@ -119,11 +121,38 @@ def soundfont_presets(path: str) -> frozenset[tuple[int, int]]:
     raise ValueError(f"{path}: SoundFont without preset headers (pdta phdr)")
 
 
+def midi_bytes(path) -> bytes:
+    """A MIDI file's bytes; ``archive.zip/dir/x.midi`` names an entry of a zip archive,
+    read in place (a local MAESTRO archive is never extracted to be rendered)."""
+    path = Path(path)
+    if path.is_file():
+        return path.read_bytes()
+    for archive in path.parents:
+        if archive.is_file() and zipfile.is_zipfile(archive):
+            entry = path.relative_to(archive).as_posix()
+            with zipfile.ZipFile(archive) as zf:
+                try:
+                    return zf.read(entry)
+                except KeyError:
+                    raise FileNotFoundError(f"{archive}: no entry {entry}") from None
+    raise FileNotFoundError(f"{path}: MIDI file not found")
+
+
 def load_midi(path) -> pretty_midi.PrettyMIDI:
     try:
-        midi = pretty_midi.PrettyMIDI(str(path))
-    except Exception as err:  # mido raises many types for bad bytes
+        data = midi_bytes(path)
+    except OSError as err:
         raise ValueError(f"{path}: not a readable MIDI file ({err})") from err
+    return parse_midi(data, path)
+
+
+def parse_midi(data: bytes, path) -> pretty_midi.PrettyMIDI:
+    """The MIDI in ``data`` (read from ``path``), or a ValueError saying what is wrong."""
+    try:
+        midi = pretty_midi.PrettyMIDI(io.BytesIO(data))
+    except Exception as err:  # mido raises many types for bad bytes, some without a word
+        raise ValueError(f"{path}: not a readable MIDI file "
+                         f"({type(err).__name__}{': ' + str(err) if str(err) else ''})") from err
     if not any(inst.notes for inst in midi.instruments):
         raise ValueError(f"{path}: MIDI file has no notes")
     if midi.get_end_time() <= 0:

@@ -23,6 +23,7 @@ import contextlib
 import csv
 import hashlib
 import io
+import json
 import logging
 import math
 import os
@@ -37,6 +38,7 @@ from tqdm import tqdm
 
 from . import losses
 from .adversarial import discriminator_update
+from .batch import sha256
 from .checkpoint import (
     atomic_save,
     cpu_state,
@@ -259,7 +261,7 @@ class Trainer:
 
 def train(train_shards, valid_shards, out_checkpoint, out_metrics, experiment: str,
           spec: dict, seed: int, threads: int = 1, autoencoder: str | None = None,
-          file_locking: bool = True) -> dict:
+          file_locking: bool = True, provenance: str | None = None) -> dict:
     torch.set_num_threads(max(1, threads))
     train_set, valid_set = (ShardWindows(train_shards, file_locking),
                             ShardWindows(valid_shards, file_locking))
@@ -278,9 +280,12 @@ def train(train_shards, valid_shards, out_checkpoint, out_metrics, experiment: s
     attrs = {"sample_rate": train_set.sample_rate, "window": train_set.window}
 
     last_path = Path(out_checkpoint).with_name("last.pt")
+    # The provenance key covers the config, code and inputs upstream (a changed chain
+    # value makes other shards); by hand, without one, the shards' paths and contents.
+    inputs = (json.loads(Path(provenance).read_text())["key"] if provenance else
+              {str(p): sha256(p) for p in [*train_shards, *valid_shards]})
     fingerprint = canonical({"spec": spec, "seed": seed, "world": trainer.world,
-                             "code": code_version("train"),
-                             "train": [str(p) for p in train_shards]})
+                             "code": code_version("train"), "inputs": inputs})
     resume = load_resume(last_path, fingerprint)
     rows, best, best_checkpoint, drawn, first = [], math.inf, None, 0, 1
     if resume:

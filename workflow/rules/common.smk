@@ -1,28 +1,40 @@
 # The Snakemake side of music_enhance/plan.py: the pieces (behind the download
 # checkpoint when they are not known at start-up) and adapters from wildcards to
 # the plan's jobs. Paths, systems, batches and rule arguments live in the plan.
+import hashlib
+import shlex
 import shutil
+import sys
 from functools import cache
+from pathlib import Path
 
 from snakemake.exceptions import IncompleteCheckpointException, WorkflowError
 from snakemake.io import checkpoint_target
 
-from music_enhance.config import canonical, code_version
+from music_enhance.config import canonical
 from music_enhance.demo import demo_metadata
-from music_enhance.download import source_fingerprint, source_metadata
-from music_enhance.manifest import build_manifest, read_checked, read_metadata
+from music_enhance.download import check_source_midi, source_fingerprint, source_metadata
+from music_enhance.manifest import build_manifest, piece_id, read_checked, read_metadata
 from music_enhance.plan import (
     BASELINE,
     CHECKPOINT,
     COLLAB,
+    CORPUS,
+    CORPUS_CHECKED,
     DEGRADE,
     ENHANCE,
+    MANIFEST,
+    METRICS,
+    OUTPUTS,
     RENDER,
     SHARD,
+    SUMMARY,
     TRAIN_SPLITS,
     Plan,
     record_of,
 )
+from music_enhance.provenance import STAMPS, UPSTREAM_CHANGED, damage, write_record
+from music_enhance.render import midi_bytes
 
 
 onstart:
@@ -42,11 +54,8 @@ try:
 except ValueError as err:  # a cross-check of the config, naming its key
     raise WorkflowError(str(err)) from None
 
-CORPUS = "results/corpus"
-# The download stage's record of the source the corpus came from and its
-# unreadable MIDI files: it follows the source, so a fixed file is checked again.
-CORPUS_CHECKED = "results/corpus.json"
 SOURCE = None if config["source"] == "demo" else source_fingerprint(config["maestro"])
+PLAN.source = SOURCE
 
 
 def corpus_is_current():
@@ -57,58 +66,81 @@ def corpus_is_current():
         return False
 
 
-# The pieces are known at start-up for the demo, for a corpus made from the source
-# as it is, and for a local archive or folder (its metadata is read in place; with
-# on_bad_midi: fail an unreadable selected file stops the manifest job). Only a URL
-# not downloaded yet, or a changed source with on_bad_midi: skip, waits for the
-# download checkpoint.
-PLANNED_AT_START = (
-    config["source"] == "demo"
-    or corpus_is_current()
-    or (bool(config["maestro"].get("path")) and config["on_bad_midi"] == "fail")
-)
+# A local archive or folder (maestro.path) is read in place: its metadata at
+# start-up, its selected MIDI files parsed then too (each version once, verdicts kept
+# in results/provenance/midi.json), and the renders read them where they are, so a
+# file fixed there reruns only its own render batch. A URL source is planned once
+# its download (a checkpoint the first time) has made and checked the corpus.
+FROM_SOURCE = config["source"] != "demo" and bool(config["maestro"].get("path"))
+SOURCE_ROOT = Path(config["maestro"]["path"]).resolve() if FROM_SOURCE else None
+PLANNED_AT_START = config["source"] == "demo" or FROM_SOURCE or corpus_is_current()
+
+
+def source_checked():
+    """(metadata, unreadable MIDI, {midi_filename: SHA-256}) of a local source."""
+    metadata = source_metadata(config["maestro"])
+    # The candidates: every filter but the count, which applies after skipping.
+    candidates, _ = build_manifest(
+        metadata, SOURCE_ROOT, {**config["manifest"], "max_pieces_per_split": 0}
+    )
+    names = metadata["midi_filename"][
+        metadata["midi_filename"].map(piece_id).isin(candidates["id"])
+    ]
+    bad, digests = check_source_midi(config["maestro"], names, f"{STAMPS}/midi.json")
+    return metadata, bad, digests
 
 
 def corpus_metadata():
-    """The corpus's MAESTRO metadata and its unreadable MIDI files (None: not known
-    yet, nothing skipped)."""
+    """The corpus's MAESTRO metadata, its unreadable MIDI files (None: not known
+    yet, nothing skipped) and where its MIDI files are read."""
     if config["source"] == "demo":
-        return demo_metadata(seed=config["seed"], **config["demo"]), None
+        return demo_metadata(seed=config["seed"], **config["demo"]), None, CORPUS
+    if FROM_SOURCE:
+        return *source_checked()[:2], SOURCE_ROOT
     if corpus_is_current():
-        return read_metadata(CORPUS), read_checked(CORPUS_CHECKED)[1]
-    if PLANNED_AT_START:
-        return source_metadata(config["maestro"]), None
+        return read_metadata(CORPUS), read_checked(CORPUS_CHECKED)[1], CORPUS
     # Snakemake plans no job behind a checkpoint under --until: say so instead of nothing.
     if set(workflow.dag_settings.until) - {"download", "manifest"}:
         raise WorkflowError(
             "--until: the pieces are known only once the corpus is downloaded "
-            "(maestro.url, or on_bad_midi: skip): run `snakemake --until manifest` first"
+            "(maestro.url): run `snakemake --until manifest` first"
         )
     raise IncompleteCheckpointException(
         checkpoints.download.rule, checkpoint_target(CORPUS_CHECKED)
     )
 
 
+@cache
+def midi_digest(path: str) -> str:
+    return hashlib.sha256(midi_bytes(path)).hexdigest()
+
+
 def planned():
     """The plan with its pieces, from the same function that writes results/manifest.csv,
     so per-piece jobs are ordinary jobs that `--until` and `-n` see."""
     if PLAN._table is None:
-        metadata, bad = corpus_metadata()
         try:
+            metadata, bad, root = corpus_metadata()
             table, _ = build_manifest(
-                metadata, CORPUS, config["manifest"], bad, config["on_bad_midi"]
+                metadata, root, config["manifest"], bad, config["on_bad_midi"]
             )
             PLAN.use_pieces(table)
         except ValueError as err:  # a filter key, an unreadable file, a too long window
-            raise WorkflowError(str(err)) from err
+            raise WorkflowError(str(err)) from None
+        if config["source"] != "demo":
+            PLAN.midi_digest = lambda piece: midi_digest(PLAN.midi[piece])
     return PLAN
 
 
+# Every job runs this checkout's package (the Snakefile checked it imports the same).
 # shard.file_locking: false reaches every job's HDF5 (shard writes, training reads)
 # through HDF5's own switch in every job's shell; not a param, since it changes
 # no output (turning it off reruns nothing).
-if not config["shard"]["file_locking"]:
-    shell.prefix("export HDF5_USE_FILE_LOCKING=FALSE; ")
+shell.prefix(
+    # Doubled braces: Snakemake formats the prefix as it formats a shell command.
+    f"export PYTHONPATH={shlex.quote(str(SRC))}${{{{PYTHONPATH:+:$PYTHONPATH}}}}; "
+    + ("" if config["shard"]["file_locking"] else "export HDF5_USE_FILE_LOCKING=FALSE; ")
+)
 
 # Bad filters, unreadable MIDI and too long windows fail at start-up when they can.
 if PLANNED_AT_START:
@@ -123,3 +155,47 @@ def _job(stage, wildcards):
 def job(stage, key):
     """An input or params function: ``key`` of the plan's job for the rule's wildcards."""
     return lambda wildcards: _job(stage, tuple(sorted(wildcards.items())))[key]
+
+
+# Provenance records (music_enhance/provenance.py): every rule's first input, written
+# before Snakemake looks at any file (it lists each folder once), when a key changed
+# or the job's outputs were damaged by hand; each rerun's own reason is printed.
+_RECORDS = {}
+
+
+def write_provenance(rule, wildcards):
+    key = (rule, tuple(sorted(wildcards.items())))
+    if key in _RECORDS:
+        return _RECORDS[key]
+    plan = PLAN if rule in ("download", "manifest") else planned()
+    try:
+        content = plan.provenance(rule, wildcards)
+    except OSError as err:  # a MIDI file of the corpus, gone since start-up
+        raise WorkflowError(f"cannot read {err}") from None
+    path = _RECORDS[key] = plan.stamp(rule, wildcards)
+    outputs = [t.format(**wildcards) for t in OUTPUTS[rule]]
+    damaged = [why for why in map(damage, outputs) if why]
+    reasons = write_record(path, content, damaged)
+    # A rerun (not a first run) for a reason of its own, not only upstream's.
+    own = [r for r in reasons or [] if r != UPSTREAM_CHANGED]
+    if own and any(Path(o).exists() for o in outputs):
+        print(f"rerun {Path(path).relative_to(STAMPS).with_suffix('')}: {'; '.join(own)}",
+              file=sys.stderr)
+    return path
+
+
+def provenance(rule):
+    """An input function: the job's provenance record. Jobs run by a cluster (or any
+    job process) take the record the main process wrote."""
+
+    def record(wildcards):
+        if not workflow.is_main_process:
+            return planned().stamp(rule, dict(wildcards))
+        return write_provenance(rule, dict(wildcards))
+
+    return record
+
+
+if PLANNED_AT_START and workflow.is_main_process:
+    for _rule, _wildcards in planned().jobs_below(planned().targets()):
+        write_provenance(_rule, _wildcards)

@@ -4,7 +4,8 @@
 
 rule degrade:
     input:
-        job("degrade", "records"),
+        stamp=provenance("degrade"),
+        records=job("degrade", "records"),
     output:
         record_of(DEGRADE),
     params:
@@ -15,7 +16,6 @@ rule degrade:
         chain=job("degrade", "chain"),
         seed=config["seed"],
         max_clipped=config["degrade"]["max_clipped"],
-        code=code_version("degrade"),
     log:
         "results/logs/degrade/{chain}/{instrument}/{rate}/{batch}.log",
     conda:

@@ -5,15 +5,16 @@
 if config["source"] == "demo":
 
     rule download:
+        input:
+            stamp=provenance("download"),
         output:
-            corpus=directory("results/corpus"),
+            corpus=directory(CORPUS),
             checked=CORPUS_CHECKED,
         params:
             pieces=config["demo"]["pieces"],
             min_duration=config["demo"]["min_duration"],
             max_duration=config["demo"]["max_duration"],
             seed=config["seed"],
-            code=code_version("download"),
         log:
             "results/logs/download.log",
         conda:
@@ -27,10 +28,10 @@ else:
     # The same job as an ordinary rule when the pieces are planned at start-up,
     # else as a checkpoint that plans them once it is done (common.smk).
     MAESTRO_DOWNLOAD = dict(
-        output={"corpus": directory("results/corpus"), "checked": CORPUS_CHECKED},
+        input={"stamp": provenance("download")},
+        output={"corpus": directory(CORPUS), "checked": CORPUS_CHECKED},
         # The source's fingerprint: a changed archive or folder downloads again.
-        params={"maestro": canonical(config["maestro"]), "source": SOURCE,
-                "code": code_version("download")},
+        params={"maestro": canonical(config["maestro"]), "source": SOURCE},
         shell="music-enhance download {output.corpus:q} {output.checked:q} "
         "--maestro {params.maestro:q} --cache-dir results/download > {log:q} 2>&1",
     )
@@ -38,6 +39,8 @@ else:
     if PLANNED_AT_START:
 
         rule download:
+            input:
+                **MAESTRO_DOWNLOAD["input"],
             output:
                 **MAESTRO_DOWNLOAD["output"],
             params:
@@ -52,6 +55,8 @@ else:
     else:
 
         checkpoint download:
+            input:
+                **MAESTRO_DOWNLOAD["input"],
             output:
                 **MAESTRO_DOWNLOAD["output"],
             params:
@@ -74,7 +79,6 @@ if config.get("maestro", {}).get("audio_url"):
         params:
             url=config["maestro"]["audio_url"],
             sha256=config["maestro"].get("audio_sha256") or "",
-            code=code_version("download"),
         log:
             "results/logs/download_audio.log",
         conda:

@@ -5,6 +5,7 @@
 
 rule enhance:
     input:
+        stamp=provenance("enhance"),
         records=job("enhance", "records"),
         checkpoint=job("enhance", "checkpoint"),
     output:
@@ -15,7 +16,6 @@ rule enhance:
         infos=job("enhance", "infos"),
         batch_size=config["enhance"]["batch_size"],
         merge=config["enhance"]["merge"],
-        code=code_version("enhance"),
     threads: 2
     log:
         "results/logs/enhance/{experiment}/{batch}.log",
@@ -30,6 +30,7 @@ rule enhance:
 
 rule enhance_collab:
     input:
+        stamp=provenance("enhance_collab"),
         records=job("collab", "records"),
         checkpoint=job("collab", "checkpoint"),
     output:
@@ -41,7 +42,6 @@ rule enhance_collab:
         batch_size=config["enhance"]["batch_size"],
         merge=config["enhance"]["merge"],
         collab=job("collab", "collab"),
-        code=code_version("enhance"),
     threads: 2
     log:
         "results/logs/enhance_collab/{experiment}/{batch}.log",

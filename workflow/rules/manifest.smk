@@ -3,15 +3,15 @@
 
 rule manifest:
     input:
-        corpus="results/corpus",
+        stamp=provenance("manifest"),
+        corpus=CORPUS,
         checked=CORPUS_CHECKED,
     output:
-        csv="results/manifest.csv",
+        csv=MANIFEST,
         skipped="results/skipped.csv",
     params:
         filters=canonical(config["manifest"]),
         on_bad_midi=config["on_bad_midi"],
-        code=code_version("manifest"),
     log:
         "results/logs/manifest.log",
     conda:

@@ -3,15 +3,17 @@
 
 rule render:
     input:
-        # The MIDI files lie inside the corpus folder, the download rule's output.
-        corpus=CORPUS,
+        stamp=provenance("render"),
+        # The MIDI files: inside the corpus folder (the download rule's output), or
+        # read in place from a local source (maestro.path), checked at start-up, their
+        # digests in the provenance record, so that no other file reruns this batch.
+        **({} if FROM_SOURCE else {"corpus": CORPUS}),
     output:
         record_of(RENDER),
     params:
         midi=job("render", "midi"),
         outputs=job("render", "outputs"),
         instrument=job("render", "instrument"),
-        code=code_version("render"),
     log:
         "results/logs/render/{instrument}/{rate}/{batch}.log",
     conda:

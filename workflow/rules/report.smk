@@ -5,8 +5,9 @@
 
 rule report:
     input:
+        stamp=provenance("report"),
         audio=job("report", "records"),
-        metrics="results/train/{experiment}/metrics.csv",
+        metrics=METRICS,
     output:
         spectrogram=report(
             "results/report/{experiment}/spectrogram.png",
@@ -28,7 +29,6 @@ rule report:
         ),
     params:
         pieces=job("report", "pieces"),
-        code=code_version("report"),
     log:
         "results/logs/report/{experiment}.log",
     conda:
@@ -40,7 +40,8 @@ rule report:
 
 rule report_tables:
     input:
-        "results/scores/summary.csv",
+        stamp=provenance("report_tables"),
+        summary=SUMMARY,
     output:
         summary=report(
             "results/report/summary.html",
@@ -54,11 +55,10 @@ rule report_tables:
         ),
     params:
         config=canonical(config),
-        code=code_version("report"),
     log:
         "results/logs/report/tables.log",
     conda:
         "../../envs/music-enhance.yaml"
     shell:
-        "music-enhance report-tables {input:q} {output.summary:q} {output.config:q} "
+        "music-enhance report-tables {input.summary:q} {output.summary:q} {output.config:q} "
         "--config {params.config:q} > {log:q} 2>&1"

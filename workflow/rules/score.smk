@@ -4,14 +4,14 @@
 
 rule baseline:
     input:
-        job("baseline", "records"),
+        stamp=provenance("baseline"),
+        records=job("baseline", "records"),
     output:
         record_of(BASELINE),
     params:
         inputs=job("baseline", "inputs"),
         outputs=job("baseline", "outputs"),
         low_rate=job("baseline", "low_rate"),
-        code=code_version("baseline"),
     log:
         "results/logs/baseline/{task}/{method}/{batch}.log",
     conda:
@@ -24,7 +24,8 @@ rule baseline:
 
 rule score:
     input:
-        job("score", "records"),
+        stamp=provenance("score"),
+        records=job("score", "records"),
     output:
         report(
             "results/scores/{system}.csv",
@@ -38,7 +39,6 @@ rule score:
         targets=job("score", "targets"),
         low_hz=job("score", "low_hz"),
         options=job("score", "options"),
-        code=code_version("score"),
     log:
         "results/logs/score/{system}.log",
     conda:
@@ -51,7 +51,8 @@ rule score:
 
 rule summarise:
     input:
-        expand("results/scores/{system}.csv", system=PLAN.systems),
+        stamp=provenance("summarise"),
+        scores=expand("results/scores/{system}.csv", system=PLAN.systems),
     output:
         report(
             "results/scores/summary.csv",
@@ -64,6 +65,5 @@ rule summarise:
         "../../envs/music-enhance.yaml"
     params:
         seed=config["seed"],
-        code=code_version("score"),
     shell:
-        "music-enhance summarise {output:q} {input:q} --seed {params.seed} > {log:q} 2>&1"
+        "music-enhance summarise {output:q} {input.scores:q} --seed {params.seed} > {log:q} 2>&1"

@@ -4,7 +4,8 @@
 
 rule shard:
     input:
-        job("shard", "records"),
+        stamp=provenance("shard"),
+        records=job("shard", "records"),
     output:
         SHARD,
     params:
@@ -15,7 +16,6 @@ rule shard:
         stride=job("shard", "stride"),
         config_hash=job("shard", "config_hash"),
         options=job("shard", "options"),
-        code=code_version("shard"),
     resources:
         mem_mb=4000,
     log:

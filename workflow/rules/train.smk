@@ -4,17 +4,17 @@
 
 rule train:
     input:
+        stamp=provenance("train"),
         train=job("train", "train"),
         valid=job("train", "valid"),
         autoencoder=job("train", "autoencoder"),
     output:
         checkpoint=CHECKPOINT,
-        metrics="results/train/{experiment}/metrics.csv",
+        metrics=METRICS,
     params:
         spec=job("train", "spec"),
         seed=config["seed"],
         options=job("train", "options"),
-        code=code_version("train"),
     threads: 8
     resources:
         mem_mb=lambda wildcards: PLAN.train_resources(wildcards.experiment)["mem_mb"],
@@ -28,4 +28,4 @@ rule train:
         "music-enhance train {output.checkpoint:q} {output.metrics:q} "
         "--train-shards {input.train:q} --valid-shards {input.valid:q} "
         "--experiment {wildcards.experiment:q} --spec {params.spec:q} --seed {params.seed} "
-        "--threads {threads} {params.options} > {log:q} 2>&1"
+        "--threads {threads} --provenance {input.stamp:q} {params.options} > {log:q} 2>&1"
