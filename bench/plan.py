@@ -16,7 +16,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from scale import full_size_config, write_full_size_corpus  # noqa: E402
+from scale import (  # noqa: E402
+    full_size_config,
+    write_download_record,
+    write_full_size_corpus,
+)
 
 from conftest import REPO, run_snakemake, tiny_config, write_config  # noqa: E402
 
@@ -43,6 +47,7 @@ def main():
     write_config(tiny, tiny_config())
     write_full_size_corpus(full / "results/corpus")
     write_config(full, full_size_config(tiny_config()))
+    write_download_record(full, full_size_config(tiny_config()))
     rows = {"tiny demo (3 pieces), default": plan(tiny, runs),
             "full MAESTRO (1,276 pieces), default": plan(full, runs),
             "full MAESTRO, SLURM profile": plan(full, runs, *SLURM)}

@@ -59,6 +59,7 @@ def test_snakemake_from_an_inactive_venv_says_to_activate_it(tmp_path):
     assert result.returncode != 0
     assert ("music-enhance is not on PATH: activate the virtual environment"
             in result.stdout + result.stderr)
-    assert not (tmp_path / "results").exists()  # before the first job
+    # Before the first job: nothing but the provenance records written at start-up.
+    assert [p.name for p in (tmp_path / "results").iterdir()] == ["provenance"]
     # A dry run runs no job: it plans as usual.
     assert subprocess.run([*command, "-n"], capture_output=True, env=env).returncode == 0

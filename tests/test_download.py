@@ -107,7 +107,7 @@ def test_a_fresh_copy_of_the_same_archive_downloads_nothing_again(tmp_path):
         zf.writestr("maestro-v3.0.0/README", b"changed")
     dry = run_snakemake(work, "-n", "--until", "manifest")
     assert re.search(r"^download\s+1$", dry.stdout, re.M)
-    assert "Params have changed" in dry.stdout
+    assert f"rerun download: source: file {archive} sha256 " in dry.stderr
 
 
 def zip_with(entries: dict[str, bytes], links=()) -> bytes:

@@ -3,7 +3,7 @@ batches of pieces per job."""
 
 import re
 
-from scale import full_size_config, write_full_size_corpus
+from scale import full_size_config, write_download_record, write_full_size_corpus
 
 from conftest import render_batches, run_snakemake, tiny_config, write_config
 from music_enhance.manifest import build_manifest, read_metadata
@@ -23,6 +23,7 @@ def test_full_size_dag_plans_every_job(tmp_path):
     assert shards > 50  # about 200 hours of 16 kHz windows do not fit a few files
     config["pieces_per_job"] = 100  # the SLURM profile's
     write_config(tmp_path, config)
+    write_download_record(tmp_path, config)
     result = run_snakemake(tmp_path, "-n", "--quiet", "rules")
     counts = {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", result.stdout, re.M)}
     # Batches per split: 16 of the 962 train pieces, 2 of 137 validation, 2 of 177 test.

@@ -143,8 +143,8 @@ class Plan:
         self._table = None
         self._shard_plans = {}
         # Set by the workflow: what the corpus is made from (the download stage's
-        # source fingerprint) and, for a MAESTRO source, each piece's MIDI digest,
-        # so that a render reruns when its own MIDI file changes, not another's.
+        # source fingerprint) and, for a local source read in place, each piece's
+        # MIDI digest, so that a render reruns when its own file changes, not another's.
         self.source = None
         self.midi_digest = None
         self._keys = {}
@@ -272,11 +272,12 @@ class Plan:
         pieces = self.batch_pieces(batch)
         out = fill(RENDER, instrument=instrument, rate=rate)
         spec = {**self.config["render"], **self.config["instruments"][instrument]}
-        if self.config["source"] == "demo":  # the corpus is a function of these
+        if self.midi_digest:  # read in place from a local source: each file by its bytes
+            midi = {"pieces": {p: self.midi_digest(p) for p in pieces}}
+        elif self.config["source"] == "demo":  # the corpus is a function of these
             midi = {"demo": self.config["demo"], "seed": self.config["seed"], "pieces": pieces}
-        else:
-            midi = {"pieces": {p: self.midi_digest(p) if self.midi_digest else self.midi[p]
-                               for p in pieces}}
+        else:  # extracted from a download: a function of its URL and checksum
+            midi = {"source": self.source, "pieces": pieces}
         return {"pieces": pieces, "midi": [self.midi[p] for p in pieces],
                 "outputs": self.files(out, pieces),
                 "instrument": canonical({"name": instrument, **spec}),

@@ -52,7 +52,7 @@ def _leaves(value, prefix: str) -> dict:
 
 def _short(value) -> str:
     text = json.dumps(value, sort_keys=True) if not isinstance(value, str) else value
-    return text if len(text) <= 60 else text[:57] + "..."
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def changes(old: dict | None, new: dict) -> list[str]:

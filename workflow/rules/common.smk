@@ -1,7 +1,6 @@
 # The Snakemake side of music_enhance/plan.py: the pieces (behind the download
 # checkpoint when they are not known at start-up) and adapters from wildcards to
 # the plan's jobs. Paths, systems, batches and rule arguments live in the plan.
-import hashlib
 import shlex
 import shutil
 import sys
@@ -12,7 +11,7 @@ from snakemake.exceptions import IncompleteCheckpointException, WorkflowError
 from snakemake.io import checkpoint_target
 
 from music_enhance.config import canonical
-from music_enhance.demo import demo_metadata
+from music_enhance.demo import CORPUS_NAME, demo_metadata
 from music_enhance.download import check_source_midi, source_fingerprint, source_metadata
 from music_enhance.manifest import build_manifest, piece_id, read_checked, read_metadata
 from music_enhance.plan import (
@@ -34,7 +33,6 @@ from music_enhance.plan import (
     record_of,
 )
 from music_enhance.provenance import STAMPS, UPSTREAM_CHANGED, damage, write_record
-from music_enhance.render import midi_bytes
 
 
 onstart:
@@ -76,6 +74,7 @@ SOURCE_ROOT = Path(config["maestro"]["path"]).resolve() if FROM_SOURCE else None
 PLANNED_AT_START = config["source"] == "demo" or FROM_SOURCE or corpus_is_current()
 
 
+@cache
 def source_checked():
     """(metadata, unreadable MIDI, {midi_filename: SHA-256}) of a local source."""
     metadata = source_metadata(config["maestro"])
@@ -110,11 +109,6 @@ def corpus_metadata():
     )
 
 
-@cache
-def midi_digest(path: str) -> str:
-    return hashlib.sha256(midi_bytes(path)).hexdigest()
-
-
 def planned():
     """The plan with its pieces, from the same function that writes results/manifest.csv,
     so per-piece jobs are ordinary jobs that `--until` and `-n` see."""
@@ -127,8 +121,11 @@ def planned():
             PLAN.use_pieces(table)
         except ValueError as err:  # a filter key, an unreadable file, a too long window
             raise WorkflowError(str(err)) from None
-        if config["source"] != "demo":
-            PLAN.midi_digest = lambda piece: midi_digest(PLAN.midi[piece])
+        if FROM_SOURCE:
+            digests, root = source_checked()[2], SOURCE_ROOT / CORPUS_NAME
+            PLAN.midi_digest = lambda piece: digests[
+                Path(PLAN.midi[piece]).relative_to(root).as_posix()
+            ]
     return PLAN
 
 
@@ -168,10 +165,7 @@ def write_provenance(rule, wildcards):
     if key in _RECORDS:
         return _RECORDS[key]
     plan = PLAN if rule in ("download", "manifest") else planned()
-    try:
-        content = plan.provenance(rule, wildcards)
-    except OSError as err:  # a MIDI file of the corpus, gone since start-up
-        raise WorkflowError(f"cannot read {err}") from None
+    content = plan.provenance(rule, wildcards)
     path = _RECORDS[key] = plan.stamp(rule, wildcards)
     outputs = [t.format(**wildcards) for t in OUTPUTS[rule]]
     damaged = [why for why in map(damage, outputs) if why]
