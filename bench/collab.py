@@ -6,10 +6,11 @@ collaborative sampling with each step size, prints the discriminator's mean
 score, the SNR against the targets and the seconds per window. Last line:
 ``ratio <seconds with collaborative sampling (the config's step size) / plain>``.
 
-    python bench/collab.py [--experiment unet_gan] [--results results] [--eta 1.0]
+    python bench/collab.py [--experiment unet_gan] [--results results] [--eta 1.0] [--smoke]
 """
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -21,11 +22,26 @@ from music_enhance.checkpoint import load_discriminator, load_generator
 from music_enhance.collab import CollaborativeSampler
 from music_enhance.loader import ShardWindows
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tiny import tiny_run  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 
 
 def snr(estimate: torch.Tensor, target: torch.Tensor) -> float:
     return float(10 * torch.log10(target.pow(2).sum() / (target - estimate).pow(2).sum()))
+
+
+def tiny_gan(config_path) -> dict:
+    """The config's unet_gan shrunk to the tiny config: a 2-level U-Net, 4 steps."""
+    spec = yaml.safe_load(Path(config_path).read_text())["experiments"]["unet_gan"]
+    spec["model"].update(channels=[4, 8], kernels=[9, 9])
+    for block in spec["discriminator"]:
+        block["channels"] = [4, 8]
+    spec.update(steps=4, validate_every=2, batch_size=8,
+                adversarial_start={"step": 2, "warmup": 1})
+    spec["collab"]["layer"] = 0
+    return spec
 
 
 def main():
@@ -35,9 +51,16 @@ def main():
     parser.add_argument("--config", default=str(REPO / "config.yaml"))
     parser.add_argument("--eta", type=float, help="instead of the config's (1.0 with a "
                         "probability: every window takes max_iters steps)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a tiny GAN trained for 4 steps on the tiny config: checks "
+                             "that the bench runs (tests/test_bench.py)")
     args = parser.parse_args()
     torch.set_num_threads(2)
-    spec = yaml.safe_load(Path(args.config).read_text())["experiments"][args.experiment]
+    if args.smoke:
+        folder, config = tiny_run("train", {args.experiment: tiny_gan(args.config)})
+        args.results, spec = folder / "results", config["experiments"][args.experiment]
+    else:
+        spec = yaml.safe_load(Path(args.config).read_text())["experiments"][args.experiment]
     results = Path(args.results)
     checkpoint_path = results / "train" / args.experiment / "generator.pt"
     generator, checkpoint = load_generator(checkpoint_path)

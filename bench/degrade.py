@@ -6,7 +6,7 @@ sox subprocesses mixed with -m, then reverb), with the noise amplitude worked
 out beforehand (untimed). Both read and write FLAC. Runs alternate; last line:
 ``ratio <stage time / command-line time>`` (medians).
 
-    python bench/degrade.py [--runs 5] [--seconds 120]
+    python bench/degrade.py [--runs 5] [--seconds 120] [--smoke]
 """
 
 import argparse
@@ -33,7 +33,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=120)
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny sizes, a few seconds: checks that the bench runs "
+                             "(tests/test_bench.py), its figures mean nothing")
     args = parser.parse_args()
+    if args.smoke:
+        args.runs, args.seconds = 1, 5
     tmp = Path(tempfile.mkdtemp())
     midi = synth_piece(np.random.default_rng(0), args.seconds)
     midi.write(str(tmp / "piece.midi"))

@@ -6,7 +6,7 @@ untrained generator of the default config, then in fresh processes measures
 Prints the peak resident memory of each and the real-time factor. Last line:
 ``ratio <enhance peak memory / read-write peak memory>``.
 
-    python bench/enhance.py [--minutes 30]
+    python bench/enhance.py [--minutes 30] [--smoke]
 """
 
 import argparse
@@ -33,7 +33,12 @@ RATE = 22050
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=30)
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny sizes, a few seconds: checks that the bench runs "
+                             "(tests/test_bench.py), its figures mean nothing")
     args = parser.parse_args()
+    if args.smoke:
+        args.minutes = 0.1
     tmp = Path(tempfile.mkdtemp())
     synth_piece(np.random.default_rng(0), 60).write(str(tmp / "one.midi"))
     render(tmp / "one.midi", tmp / "one.flac", "piano", 0,

@@ -9,18 +9,22 @@ below its value at the adversarial start, and its final LSD and MR-STFT beat the
 L2 model's. Last line: ``ratio <new recipe's final validation LSD / L2 model's>``
 (goal: at most 0.8).
 
-    python bench/gan.py [--steps 600] [--start 200] [--only new]
+    python bench/gan.py [--steps 600] [--start 200] [--only new] [--smoke]
 """
 
 import argparse
 import csv
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import yaml
 
 from music_enhance.train import train
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tiny import tiny_run  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 RUN = REPO / "runs" / "bench-gan"
@@ -38,13 +42,17 @@ RECIPES = {
 }
 
 
-def shards() -> tuple[list[Path], list[Path]]:
-    """The demo's training and validation shards of task piano_sr (built if needed)."""
-    RUN.mkdir(parents=True, exist_ok=True)
-    subprocess.run([Path(sys.executable).parent / "snakemake", "--snakefile", REPO / "Snakefile",
-                    "--directory", RUN, "--cores", "2", "--until", "shard", "--quiet"],
-                   check=True)
-    found = [sorted((RUN / "results/shards/piano_sr" / split).glob("*.h5"))
+def shards(run: Path, smoke: bool) -> tuple[list[Path], list[Path]]:
+    """The demo's (or, smoke run, the tiny config's) training and validation shards of
+    task piano_sr (built if needed)."""
+    if smoke:
+        run = tiny_run("shard")[0]
+    else:
+        run.mkdir(parents=True, exist_ok=True)
+        subprocess.run([Path(sys.executable).parent / "snakemake", "--snakefile",
+                        REPO / "Snakefile", "--directory", run, "--cores", "2", "--until",
+                        "shard", "--quiet"], check=True)
+    found = [sorted((run / "results/shards/piano_sr" / split).glob("*.h5"))
              for split in ("train", "validation")]
     return found[0], found[1]
 
@@ -69,12 +77,19 @@ def main():
     parser.add_argument("--start", type=int, default=200, help="adversarial start step")
     parser.add_argument("--only", nargs="+", choices=sorted(RECIPES), default=sorted(RECIPES))
     parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny sizes, a few seconds: checks that the bench runs "
+                             "(tests/test_bench.py), its figures mean nothing")
     args = parser.parse_args()
-    train_shards, valid_shards = shards()
+    run, common = RUN, COMMON
+    if args.smoke:  # the tiny config's shards, 4 steps, a validation every 2
+        run, common = Path(tempfile.mkdtemp()), {**COMMON, "validate_every": 2}
+        args.steps, args.start = 4, 2
+    train_shards, valid_shards = shards(run, args.smoke)
     results = {}
     for name in ("l2", "new", "bce_gan"):  # the goal's pair first
-        out = RUN / "train" / name
-        spec = {**COMMON, **RECIPES[name], "steps": args.steps,
+        out = run / "train" / name
+        spec = {**common, **RECIPES[name], "steps": args.steps,
                 "adversarial_start": {"step": args.start}}
         done = out / "spec.yaml"
         if name in args.only and not (done.exists() and yaml.safe_load(done.read_text())

@@ -48,11 +48,17 @@ def endless_loader(dataset, workers):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny sizes, a few seconds: checks that the bench runs "
+                             "(tests/test_bench.py), its figures mean nothing")
     args = parser.parse_args()
+    if args.smoke:
+        args.seconds = 0.2
     tmp = Path(tempfile.mkdtemp())
     ids = []
     for i in range(6):
-        synth_piece(np.random.default_rng(i), 60).write(str(tmp / f"p{i}.midi"))
+        synth_piece(np.random.default_rng(i), 5 if args.smoke else 60).write(
+            str(tmp / f"p{i}.midi"))
         render(tmp / f"p{i}.midi", tmp / f"p{i}.flac", "piano", 0,
                "/usr/share/sounds/sf2/FluidR3_GM.sf2", RATE)
         ids.append(f"p{i}")

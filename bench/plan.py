@@ -4,7 +4,7 @@ settings and with the SLURM profile (workflow/profiles/slurm: large batches), ag
 planning the tiny demo DAG in the same run. Goal: with the SLURM profile at most 300
 jobs and 30 s. Last line: ``ratio <SLURM-profile plan time / 30 s>``.
 
-    python bench/plan.py [--runs 3]
+    python bench/plan.py [--runs 3] [--smoke]
 """
 
 import argparse
@@ -42,7 +42,11 @@ def plan(workdir: Path, runs: int, *profile) -> tuple[float, int]:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
-    runs = parser.parse_args().runs
+    parser.add_argument("--smoke", action="store_true",
+                        help="one dry run each: checks that the bench runs "
+                             "(tests/test_bench.py)")
+    args = parser.parse_args()
+    runs = 1 if args.smoke else args.runs
     tiny, full = Path(tempfile.mkdtemp()), Path(tempfile.mkdtemp())
     write_config(tiny, tiny_config())
     write_full_size_corpus(full / "results/corpus")

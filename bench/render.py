@@ -5,7 +5,7 @@ of audio per second of wall time). The command line gets the stage's synth
 settings (no reverb, no chorus, same gain) so both do the same synthesis work.
 Last line: ``ratio <stage throughput / command-line throughput>`` (medians).
 
-    python bench/render.py [MIDI] [--soundfont SF2] [--rate 44100] [--runs 5]
+    python bench/render.py [MIDI] [--soundfont SF2] [--rate 44100] [--runs 5] [--smoke]
 """
 
 import argparse
@@ -16,8 +16,10 @@ import time
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pretty_midi
 
+from music_enhance.demo import synth_piece
 from music_enhance.render import render
 
 MINI = Path(__file__).resolve().parents[2] / "shared/data/maestro-mini/maestro-v3.0.0-midi.zip"
@@ -39,8 +41,14 @@ def main():
     parser.add_argument("--rate", type=int, default=44100)
     parser.add_argument("--gain", type=float, default=0.4)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny sizes, a few seconds: checks that the bench runs "
+                             "(tests/test_bench.py), its figures mean nothing")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
+    if args.smoke:
+        args.runs, args.midi = 1, tmp / "smoke.midi"
+        synth_piece(np.random.default_rng(0), 5).write(str(args.midi))
     midi = Path(args.midi) if args.midi else longest_mini_midi(tmp)
     seconds = pretty_midi.PrettyMIDI(str(midi)).get_end_time() + 1.0
     command = ["fluidsynth", "-ni", "-q", "-R", "0", "-C", "0", "-g", str(args.gain),

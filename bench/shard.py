@@ -6,9 +6,10 @@ alone, (2) sharding the long piece (window 8192, stride 4096), (3) sharding the
 40 short pieces into one shard. Last line:
 ``ratio <peak sharding the 30-minute piece / peak reading it>``.
 
-    python bench/shard.py
+    python bench/shard.py [--smoke]
 """
 
+import argparse
 import sys
 import tempfile
 from pathlib import Path
@@ -24,13 +25,20 @@ RATE = 44100
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny sizes, a few seconds: checks that the bench runs "
+                             "(tests/test_bench.py), its figures mean nothing")
+    args = parser.parse_args()
+    # The smoke run: a 1-minute "long" piece and 4 pieces of 6 s.
+    long_minutes, short_seconds, count = (1, 6, 4) if args.smoke else (30, 60, 40)
     tmp = Path(tempfile.mkdtemp())
     rng = np.random.default_rng(0)
-    write_audio(tmp / "long.flac", 0.1 * rng.standard_normal(30 * 60 * RATE), RATE)
-    minute = 0.1 * rng.standard_normal(60 * RATE)
-    for i in range(40):
+    write_audio(tmp / "long.flac", 0.1 * rng.standard_normal(long_minutes * 60 * RATE), RATE)
+    minute = 0.1 * rng.standard_normal(short_seconds * RATE)
+    for i in range(count):
         write_audio(tmp / f"s{i}.flac", minute, RATE)
-    ids = ",".join(f"s{i}" for i in range(40))
+    ids = ",".join(f"s{i}" for i in range(count))
     read_peak, _ = peak_of("from music_enhance.audio import read_mono\n"
                            f"read_mono('{tmp}/long.flac')")
     long_peak, long_s = peak_of(

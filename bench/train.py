@@ -8,7 +8,7 @@ reports' code did), ``torch.compile``, bf16 autocast, and both; on the CPU and
 on a GPU when there is one. Last line: ``ratio <fastest / fp32 eager>`` for the
 U-Net on the device it ran on (the GPU when present).
 
-    python bench/train.py [--seconds 10]
+    python bench/train.py [--seconds 10] [--smoke]
 """
 
 import argparse
@@ -19,6 +19,7 @@ import torch
 import yaml
 
 from music_enhance import losses
+from music_enhance.config import SCHEMA, validate_config
 from music_enhance.models import build_discriminator, build_model
 
 REPO = Path(__file__).resolve().parents[1]
@@ -75,12 +76,24 @@ def rate(step, x, y, seconds: float, device) -> float:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny sizes, a few seconds: checks that the bench runs "
+                             "(tests/test_bench.py), its figures mean nothing")
     args = parser.parse_args()
+    if args.smoke:
+        args.seconds = 0.05
     config = yaml.safe_load((REPO / "config.yaml").read_text())
+    # The inception generator at the schema's defaults (validation fills them in).
+    config["experiments"]["inception"] = {**config["experiments"]["unet_l2"],
+                                          "model": {"name": "inception"}}
+    validate_config(config, SCHEMA)
     experiment = config["experiments"]["unet_l2"]
     window = config["tasks"][experiment["task"]]["window"]
-    models = {"unet": experiment["model"], "inception": {"name": "inception"},
-              "unet + bce": experiment["model"]}
+    models = {"unet": experiment["model"], "inception": config["experiments"]["inception"][
+        "model"], "unet + bce": experiment["model"]}
+    if args.smoke:  # compiling alone would take minutes
+        for setting in ("compiled", "bf16 compiled"):
+            del SETTINGS[setting]
     devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available()
                                        else [])
     results = {}

@@ -50,7 +50,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny sizes, a few seconds: checks that the bench runs "
+                             "(tests/test_bench.py), its figures mean nothing")
     args = parser.parse_args()
+    if args.smoke:
+        args.seconds, args.repeats = 2, 1
     tmp = Path(tempfile.mkdtemp())
     synth_piece(np.random.default_rng(0), args.seconds + 2).write(str(tmp / "one.midi"))
     render(tmp / "one.midi", tmp / "target.flac", "piano", 0,
