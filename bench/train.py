@@ -19,6 +19,7 @@ import torch
 import yaml
 
 from music_enhance import losses
+from music_enhance.adversarial import discriminator_update
 from music_enhance.config import SCHEMA, validate_config
 from music_enhance.models import build_discriminator, build_model
 
@@ -33,27 +34,23 @@ def step_function(name: str, spec: dict, device, compiled: bool, bf16: bool):
     forward = torch.compile(generator) if compiled else generator
     discriminator = None
     if name == "unet + bce":
-        discriminator = build_discriminator({"name": "bce"}).to(device)
-        d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=1e-4)
+        discriminator = build_discriminator({"name": "bce", "lr": 1e-4}).to(device)
+        d_optimizer = torch.optim.Adam(discriminator.param_groups())
 
     def autocast():
         return torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16)
 
     def step(x, y):
-        if discriminator is not None:
+        if discriminator is not None:  # the trainer's discriminator step
             with torch.no_grad(), autocast():
                 fake = forward(x)
-            with autocast():
-                d_loss = losses.discriminator_loss("bce", discriminator(y),
-                                                   discriminator(fake.float()))
-            d_optimizer.zero_grad()
-            d_loss.backward()
-            d_optimizer.step()
+            discriminator_update(discriminator, d_optimizer, y, fake.float(), x, autocast)
         with autocast():
             y_hat = forward(x)
             loss = torch.mean((y_hat.float() - y) ** 2)
             if discriminator is not None:
-                loss = loss + 1e-3 * losses.generator_adversarial("bce", discriminator(y_hat))
+                loss = loss + 1e-3 * losses.generator_adversarial(
+                    discriminator.loss, discriminator(y_hat, x)[0]).mean()
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -96,9 +93,12 @@ def main():
             del SETTINGS[setting]
     devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available()
                                        else [])
+    batch = experiment["batch_size"]
+    if args.smoke:
+        batch, window = 2, 2048
     results = {}
     for device in devices:
-        x = torch.randn(experiment["batch_size"], 1, window, device=device)
+        x = torch.randn(batch, 1, window, device=device)
         y = torch.randn_like(x)
         for name, spec in models.items():
             for setting, (compiled, bf16) in SETTINGS.items():
@@ -106,7 +106,7 @@ def main():
                 torch._dynamo.reset()
                 step = step_function(name, spec, device, compiled, bf16)
                 results[device.type, name, setting] = rate(step, x, y, args.seconds, device)
-    print(f"batch {experiment['batch_size']} x {window} samples; "
+    print(f"batch {batch} x {window} samples; "
           f"{torch.get_num_threads()} CPU threads")
     print(f"{'device':8}{'model':14}" + "".join(f"{s:>15}" for s in SETTINGS)
           + f"{'fastest/fp32':>14}")

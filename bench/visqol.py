@@ -55,7 +55,7 @@ def main():
                              "(tests/test_bench.py), its figures mean nothing")
     args = parser.parse_args()
     if args.smoke:
-        args.seconds, args.repeats = 2, 1
+        args.seconds, args.repeats = 4, 1
     tmp = Path(tempfile.mkdtemp())
     synth_piece(np.random.default_rng(0), args.seconds + 2).write(str(tmp / "one.midi"))
     render(tmp / "one.midi", tmp / "target.flac", "piano", 0,
