@@ -14,9 +14,9 @@ from conftest import run_snakemake, tiny_config, write_config
      "tasks.piano_sr.input.chain: unknown chain 'nope'"),
     (lambda c: c["experiments"]["unet_l2"].update(task="nope"),
      "experiments.unet_l2.task: unknown task 'nope'"),
-    (lambda c: c["tasks"]["piano_sr"].update(window=1002),
-     "experiments.unet_l2.model: the window 1002 of task 'piano_sr' is not a "
-     "multiple of 2^2"),
+    (lambda c: c["tasks"]["piano_sr"].update(window=1026),
+     "tasks.piano_sr.window: 1026 is not a multiple of 4 (enhancement merges windows by "
+     "quarters)"),
     (lambda c: c["experiments"]["unet_l2"]["model"].update(replicate_above=0.49),
      "experiments.unet_l2.model.replicate_above: 0.49 is greater than or equal to the "
      "maximum of 0.478"),

@@ -142,8 +142,15 @@ def test_rerun_params_leave_out_what_a_stage_does_not_use(plan):
      "config: tasks.piano_sr.input.chain: unknown chain 'nope'"),
     (lambda c: c["tasks"]["piano_sr"]["target"].update(instrument="harp"),
      "config: tasks.piano_sr.target.instrument: unknown instrument 'harp'"),
-    (lambda c: c["tasks"]["piano_sr"].update(window=1023),
-     "config: tasks.piano_sr.window: must be even, got 1023"),
+    (lambda c: c["tasks"]["piano_sr"].update(window=1026),
+     "config: tasks.piano_sr.window: 1026 is not a multiple of 4 (enhancement merges "
+     "windows by quarters)"),
+    (lambda c: c["tasks"]["piano_sr"].update(window=512),
+     "config: tasks.piano_sr.window: 512 samples is shorter than the 1024-sample frame"),
+    # A model that never halves its input still enhances by quarters.
+    (lambda c: (c["tasks"]["piano_sr"].update(window=1026),
+                c["experiments"]["unet_l2"].update(model={"name": "wavenet"})),
+     "config: tasks.piano_sr.window: 1026 is not a multiple of 4"),
     (lambda c: c["chains"]["lowres"][0].update(low_rate=16000),
      "config: chains.lowres[0].low_rate: 16000 Hz is not below the sample rate 16000 Hz"),
     (lambda c: c["instruments"]["piano"].update(program="kazoo"),
@@ -163,9 +170,11 @@ def test_rerun_params_leave_out_what_a_stage_does_not_use(plan):
     (lambda c: c["experiments"]["unet_l2"].update(model={"name": "specmask", "hop": 512}),
      "config: experiments.unet_l2.model.hop: 512 must divide n_fft 512 and be at most "
      "half of it"),
-    (lambda c: c["tasks"]["piano_sr"].update(window=1002),
-     "config: experiments.unet_l2.model: the window 1002 of task 'piano_sr' is not a "
-     "multiple of 2^2"),
+    (lambda c: (c["tasks"]["piano_sr"].update(window=1032),
+                c["experiments"]["unet_l2"]["model"].update(channels=[4, 8, 8, 8],
+                                                            kernels=[9, 9, 9, 9])),
+     "config: tasks.piano_sr.window: 1032 is not a multiple of 16 (2^depth of a unet of "
+     "depth 4), the model of experiment 'unet_l2'"),
     (lambda c: c["experiments"]["unet_l2"].update(
         collab={"layer": 0, "step_size": 1, "eta": 0, "max_iters": 1}),
      "config: experiments.unet_l2.collab needs a unet model and a discriminator block"),

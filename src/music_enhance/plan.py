@@ -24,6 +24,7 @@ import pandas as pd
 from .baselines import task_baselines
 from .config import _normalise, canonical, stage_code
 from .degrade import chain_cutoff
+from .models import generator_depth, window_error
 from .provenance import STAMPS, record_key
 from .shard import plan_shards, predicted_windows
 
@@ -97,13 +98,6 @@ def batch_count(pieces: int, pieces_per_job: int) -> int:
     """A power of two near pieces / pieces_per_job: stable while the corpus grows."""
     jobs = max(1, math.ceil(pieces / pieces_per_job))
     return 1 << (jobs - 1).bit_length()
-
-
-def generator_depth(model: dict) -> int:
-    """How many times a generator halves its input (WaveNet and specmask never do)."""
-    if model["name"] in ("wavenet", "specmask"):
-        return 0
-    return model["depth"] if model["name"] == "inception" else len(model["channels"])
 
 
 class Plan:
@@ -552,8 +546,8 @@ def check_config(config: dict) -> None:
         chain = task["input"].get("chain")
         if chain is not None and chain not in config["chains"]:
             raise ValueError(f"config: tasks.{name}.input.chain: unknown chain {chain!r}")
-        if task["window"] % 2:
-            raise ValueError(f"config: tasks.{name}.window: must be even, got {task['window']}")
+        if window_error(task["window"]):
+            raise ValueError(f"config: tasks.{name}.window: {window_error(task['window'])}")
         for index, step in enumerate(config["chains"].get(chain) or []):
             if step["step"] == "resample" and step["low_rate"] >= task["sample_rate"]:
                 raise ValueError(f"config: chains.{chain}[{index}].low_rate: "
@@ -614,9 +608,9 @@ def _check_experiment(config: dict, name: str, experiment: dict) -> None:
                              f"most half of it")
     depth = generator_depth(model)
     window = config["tasks"][experiment["task"]]["window"]
-    if window % 2 ** depth:
-        raise ValueError(f"{key}.model: the window {window} of task {experiment['task']!r} "
-                         f"is not a multiple of 2^{depth}")
+    if window_error(window, model):
+        raise ValueError(f"config: tasks.{experiment['task']}.window: "
+                         f"{window_error(window, model)}, the model of experiment {name!r}")
     collab = experiment.get("collab")
     if collab and ("discriminator" not in experiment or model["name"] != "unet"):
         raise ValueError(f"{key}.collab needs a unet model and a discriminator block")

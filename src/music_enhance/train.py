@@ -52,7 +52,7 @@ from .checkpoint import (
 from .collab import CollaborativeSampler, shape_discriminator
 from .config import canonical, code_version
 from .loader import ShardWindows, window_loader
-from .models import build_discriminator, build_model
+from .models import build_discriminator, build_model, window_error
 from .seeds import derive_seed
 
 log = logging.getLogger(__name__)
@@ -101,12 +101,8 @@ class Trainer:
         torch.manual_seed(derive_seed(seed, "train", experiment))
         self.weights = spec.get("losses", {"l2": 1.0})
         self.generator = build_model(spec["model"]).to(self.device)
-        if window < losses.N_FFT:
-            raise ValueError(f"{experiment}: window {window} is shorter than the "
-                             f"{losses.N_FFT}-sample frame of the validation LSD")
-        if window % self.generator.multiple:
-            raise ValueError(f"{experiment}: window {window} is not a multiple of "
-                             f"2^depth = {self.generator.multiple} of its model")
+        if window_error(window, spec["model"]):
+            raise ValueError(f"{experiment}: window {window_error(window, spec['model'])}")
         self.postnet = getattr(self.generator, "postnet", None) is not None
         self.resolutions = spec.get("logspec_resolutions", losses.LOGSPEC_RESOLUTIONS)
         disc_spec = spec.get("discriminator")

@@ -2,6 +2,7 @@
 
 from functools import partial
 
+from ..metrics import N_FFT
 from .discriminator import KINDS, Discriminator, Discriminators
 from .hifigan import MultiScaleDiscriminator, SpectrogramDiscriminator
 from .inception import InceptionGenerator
@@ -64,6 +65,32 @@ def build_discriminator(spec, loss: str | None = None) -> Discriminators:
             raise ValueError(f"discriminator.name: unknown discriminator {block['name']!r}; "
                              f"known: {[*KINDS, *BLOCKS]}")
     return Discriminators(blocks, specs, loss or DEFAULT_LOSS[names[0]])
+
+
+# Enhancement merges windows at hops of half a window, and its crop merge keeps the
+# middle quarters.
+ENHANCE_MULTIPLE = 4
+
+
+def generator_depth(model: dict) -> int:
+    """How many times a generator halves its input (WaveNet and specmask never do)."""
+    if model["name"] in ("wavenet", "specmask"):
+        return 0
+    return model["depth"] if model["name"] == "inception" else len(model["channels"])
+
+
+def window_error(window: int, model: dict | None = None) -> str | None:
+    """What is wrong with a training window (None: nothing), the one rule the plan
+    checks at start-up and training checks when run by hand: at least the validation
+    LSD's frame, and a multiple of 4 (enhancement) and of 2^depth of ``model``."""
+    multiple = max(ENHANCE_MULTIPLE, 2 ** generator_depth(model) if model else 1)
+    if window < N_FFT:
+        return f"{window} samples is shorter than the {N_FFT}-sample frame of the validation LSD"
+    if window % multiple:
+        why = (f"2^depth of a {model['name']} of depth {generator_depth(model)}"
+               if multiple > ENHANCE_MULTIPLE else "enhancement merges windows by quarters")
+        return f"{window} is not a multiple of {multiple} ({why})"
+    return None
 
 
 def parameter_count(model) -> int:
