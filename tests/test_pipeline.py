@@ -68,6 +68,10 @@ def test_whole_dag_scores_model_and_baseline(finished_run):
     metrics = pd.read_csv(workdir / "results/train/unet_l2/metrics.csv")
     assert list(metrics["step"]) == list(range(1, 21))
     assert list(metrics.dropna(subset=["valid_lsd"])["step"]) == [10, 20]
+    # The job's log says how training goes, one line per validation.
+    log = (workdir / "results/logs/train/unet_l2.log").read_text()
+    assert re.findall(r"unet_l2 step (\d+)/20: train loss \S+, validation SNR -?[\d.]+ dB, "
+                      r"LSD [\d.]+, MR-STFT [\d.]+", log) == ["10", "20"]
 
 
 def test_report_holds_the_summary_and_figures(finished_run):

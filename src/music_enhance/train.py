@@ -320,6 +320,10 @@ def train(train_shards, valid_shards, out_checkpoint, out_metrics, experiment: s
         if validating:
             row.update(trainer.validate(valid_y if identity else valid_x, valid_y,
                                         batch_size))
+            if main:  # a line per validation in the job's log: where progress shows
+                log.info("%s step %d/%d: train loss %.4g, validation SNR %.2f dB, LSD %.3f, "
+                         "MR-STFT %.3f", experiment, step, steps, row["train_loss"],
+                         row["valid_snr"], row["valid_lsd"], row["valid_mrstft"])
             if trainer.scheduler:
                 trainer.scheduler.step(row["valid_loss"])
             if main and row["valid_lsd"] < best:
