@@ -30,7 +30,7 @@ reports: setup
 	mkdir -p runs/reports
 	$(REPORTS)
 	$(REPORTS) --report results/report.html
-	music-enhance results-table runs/reports/results/scores/summary.csv --readme README.md \
+	music-enhance results-table runs/reports/results/scores/summary.csv --readme docs/results.md \
 		--command "make reports"
 
 lint: setup

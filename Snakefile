@@ -1,4 +1,4 @@
-# The music-enhancement pipeline: see README.md and ../shared/DESIGN.md.
+# The music-enhancement pipeline: see README.md and docs/design.md.
 import sys
 from pathlib import Path
 

@@ -4,7 +4,7 @@ For each experiment, from its per-piece scores (``<scores>/<experiment><suffix>.
 the mean SNR, LSD and ViSQOL and on how many pieces each meets the goal's mark:
 SNR at least the degraded input's minus ``--margin`` dB, LSD and ViSQOL better
 than every baseline of the task (the rows ``<task>.<method><suffix>``). A bold
-mean meets the mark. The README's 5 kHz sweep table comes from
+mean meets the mark. The 5 kHz sweep table of docs/results.md comes from
 
     python scripts/goal_table.py --scores runs/reports/results/scores \\
         --task sr_5k_10k_multi --suffix @timgm sr5_hifigan_multi sr5_replicate_l1x3 ...

@@ -26,7 +26,7 @@ def shards(tmp_path_factory):
     return sine_shards(tmp_path_factory.mktemp("shards"))
 
 
-# The counts in the README's models table.
+# The counts in the models table of docs/models.md.
 @pytest.mark.parametrize("spec, count, field", [
     ({"name": "wavenet"}, 660_673, 4093),
     ({"name": "wavenet", "postnet": 12}, 691_938, 4093),

@@ -34,7 +34,7 @@ def test_discriminators_give_one_score_per_window(kind, window):
     assert [z.shape for z in logits] == [(5, 1)] and features == []
 
 
-# The counts in the README's model table.
+# The counts in the model table of docs/models.md.
 @pytest.mark.parametrize("spec, count", [
     ({"name": "unet", "channels": [128, 256, 512, 512], "kernels": [65, 33, 17, 9]}, 40_419_074),
     ({"name": "unet", "channels": [16, 32, 64, 64], "kernels": [33, 17, 9, 9]}, 346_082),

@@ -27,7 +27,7 @@ compare logarithms; feature matching divides by the real features' magnitude.
                reward a quiet band where the partials' positions are uncertain (the
                median bin between partials is quiet); a band's energy does not
                depend on where its partials sit, so this term asks for the level
-               alone, which is what ViSQOL weighs above a cut-off (README, the
+               alone, which is what ViSQOL weighs above a cut-off (docs/results.md, the
                demo paragraph: what closed the ViSQOL gap).
   bandenvelope the same bands per frame (the level over time: ViSQOL compares
                patches of a band's envelope, so a band at the right mean level

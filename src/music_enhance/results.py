@@ -1,4 +1,4 @@
-"""Markdown results tables generated from a scores summary, for the README.
+"""Markdown results tables generated from a scores summary, for docs/results.md.
 
 ``results_markdown`` turns ``results/scores/summary.csv`` into one table per
 task and test SoundFont (every system's scores with their 95 % bootstrap
@@ -7,7 +7,7 @@ that produced it and the machine it ran on. An experiment ``<e>_multi`` next to
 an experiment ``<e>`` is the same experiment trained on more SoundFonts (the
 reports' convention): such pairs get one more table that sets them side by side
 on every test SoundFont, with that test set's baselines. ``update_readme`` replaces the
-text between the README's ``<!-- results:start -->`` and ``<!-- results:end -->``
+text between the file's ``<!-- results:start -->`` and ``<!-- results:end -->``
 markers with it, so the published numbers are always the code's.
 """
 

@@ -2,7 +2,7 @@
 
 A band-limited input carries nothing above its cut-off, and a generator trained
 with waveform and spectral losses adds too little there: on the 5 kHz task the
-README's sweep measured its new band 6-10 dB under the target and without the
+sweep in docs/results.md measured its new band 6-10 dB under the target and without the
 notes' attacks and decays, the part ViSQOL weighs. Full-wave rectification,
 ``|x|``, makes harmonics of what the input holds, so each note's upper partials
 come with that note's own time course (the classical non-linear bandwidth
