@@ -19,7 +19,7 @@ if Path(music_enhance.__file__).resolve().parent != SRC / "music_enhance":
         f"whose code you mean to run"
     )
 
-from music_enhance.config import check_yaml_files, normalise_config, validate_config
+from music_enhance.core.config import check_yaml_files, normalise_config, validate_config
 
 min_version("9.0")
 

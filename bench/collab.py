@@ -18,9 +18,9 @@ import numpy as np
 import torch
 import yaml
 
-from music_enhance.checkpoint import load_discriminator, load_generator
-from music_enhance.collab import CollaborativeSampler
-from music_enhance.loader import ShardWindows
+from music_enhance.data.loader import ShardWindows
+from music_enhance.training.checkpoint import load_discriminator, load_generator
+from music_enhance.training.collab import CollaborativeSampler
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tiny import tiny_run  # noqa: E402

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from music_enhance.audio import read_mono
-from music_enhance.degrade import degrade
-from music_enhance.demo import synth_piece
-from music_enhance.render import render
+from music_enhance.core.audio import read_mono
+from music_enhance.data.degrade import degrade
+from music_enhance.data.demo import synth_piece
+from music_enhance.data.render import render
 
 RATE = 22050
 CHAIN = [{"step": "resample", "low_rate": 11025},

@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from music_enhance.audio import read_mono, write_audio
-from music_enhance.checkpoint import save_checkpoint
-from music_enhance.demo import synth_piece
-from music_enhance.models import build_model
-from music_enhance.render import render
+from music_enhance.core.audio import read_mono, write_audio
+from music_enhance.data.demo import synth_piece
+from music_enhance.data.render import render
+from music_enhance.training.checkpoint import save_checkpoint
+from music_enhance.training.models import build_model
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from peak import peak_of  # noqa: E402
@@ -51,10 +51,10 @@ def main():
     save_checkpoint(tmp / "g.pt", model, spec, {"sample_rate": RATE, "window": 8192}, 0, "b")
 
     io_peak, io_s = peak_of(
-        "from music_enhance.audio import read_mono, write_audio\n"
+        "from music_enhance.core.audio import read_mono, write_audio\n"
         f"a, r = read_mono('{tmp}/long.flac'); write_audio('{tmp}/copy.flac', a, r)")
     enh_peak, enh_s = peak_of(
-        "from music_enhance.enhance import enhance\n"
+        "from music_enhance.evaluation.enhance import enhance\n"
         f"enhance('{tmp}/long.flac', '{tmp}/out.flac', '{tmp}/g.pt', batch_size=16, "
         "threads=2, progress=False)")
     print(f"{args.minutes:g}-minute piece at {RATE} Hz ({len(piece) / 1e6:.1f} M samples), "

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from music_enhance.train import train
+from music_enhance.training.train import train
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tiny import tiny_run  # noqa: E402

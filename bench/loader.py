@@ -20,12 +20,12 @@ import numpy as np
 import torch
 import yaml
 
-from music_enhance.demo import synth_piece
-from music_enhance.loader import ShardWindows, window_loader
-from music_enhance.models import build_model
-from music_enhance.render import render
-from music_enhance.shard import shard_pieces
-from music_enhance.train import endless
+from music_enhance.data.demo import synth_piece
+from music_enhance.data.loader import ShardWindows, window_loader
+from music_enhance.data.render import render
+from music_enhance.data.shard import shard_pieces
+from music_enhance.training.models import build_model
+from music_enhance.training.train import endless
 
 REPO = Path(__file__).resolve().parents[1]
 RATE, WINDOW, BATCH = 22050, 8192, 32

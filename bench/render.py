@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pretty_midi
 
-from music_enhance.demo import synth_piece
-from music_enhance.render import render
+from music_enhance.data.demo import synth_piece
+from music_enhance.data.render import render
 
 MINI = Path(__file__).resolve().parents[2] / "shared/data/maestro-mini/maestro-v3.0.0-midi.zip"
 

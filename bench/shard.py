@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from music_enhance.audio import write_audio
+from music_enhance.core.audio import write_audio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from peak import peak_of  # noqa: E402
@@ -39,14 +39,14 @@ def main():
     for i in range(count):
         write_audio(tmp / f"s{i}.flac", minute, RATE)
     ids = ",".join(f"s{i}" for i in range(count))
-    read_peak, _ = peak_of("from music_enhance.audio import read_mono\n"
+    read_peak, _ = peak_of("from music_enhance.core.audio import read_mono\n"
                            f"read_mono('{tmp}/long.flac')")
     long_peak, long_s = peak_of(
-        "from music_enhance.shard import shard_pieces\n"
+        "from music_enhance.data.shard import shard_pieces\n"
         f"shard_pieces(['long'], ['{tmp}/long.flac'], ['{tmp}/long.flac'], '{tmp}/l.h5', "
         "8192, 4096, {})")
     many_peak, many_s = peak_of(
-        "from music_enhance.shard import shard_pieces\n"
+        "from music_enhance.data.shard import shard_pieces\n"
         f"ids = '{ids}'.split(','); files = [f'{tmp}/{{i}}.flac' for i in ids]\n"
         f"shard_pieces(ids, files, files, "
         f"'{tmp}/m.h5', 8192, 4096, {{}})")

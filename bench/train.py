@@ -19,9 +19,9 @@ import torch
 import yaml
 
 from music_enhance import losses
-from music_enhance.adversarial import discriminator_update
-from music_enhance.config import SCHEMA, validate_config
-from music_enhance.models import build_discriminator, build_model
+from music_enhance.core.config import SCHEMA, validate_config
+from music_enhance.training.adversarial import discriminator_update
+from music_enhance.training.models import build_discriminator, build_model
 
 REPO = Path(__file__).resolve().parents[1]
 SETTINGS = {"fp32 eager": (False, False), "compiled": (True, False),

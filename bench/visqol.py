@@ -19,16 +19,16 @@ from pathlib import Path
 
 import numpy as np
 
-from music_enhance.audio import read_mono, resample, write_audio
-from music_enhance.demo import synth_piece
-from music_enhance.render import render
+from music_enhance.core.audio import read_mono, resample, write_audio
+from music_enhance.data.demo import synth_piece
+from music_enhance.data.render import render
 
 RATE = 22050
 TIMED = """
 import json, sys, time
 {hide}
-from music_enhance.audio import read_mono
-from music_enhance.metrics import visqol
+from music_enhance.core.audio import read_mono
+from music_enhance.core.metrics import visqol
 target, _ = read_mono({target!r}); estimate, _ = read_mono({estimate!r})
 visqol(target[:{rate}], estimate[:{rate}], {rate}, 1)  # imports, loads the compiled loops
 start = time.perf_counter()

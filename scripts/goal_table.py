@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from music_enhance.baselines import UPSAMPLERS
+from music_enhance.evaluation.baselines import UPSAMPLERS
 
 # Every baseline the pipeline has; a task's score folder holds those that fit it.
 BASELINES = (*UPSAMPLERS, "wiener")

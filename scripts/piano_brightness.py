@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from music_enhance.render import load_midi, render_midi
+from music_enhance.data.render import load_midi, render_midi
 
 
 def main() -> None:

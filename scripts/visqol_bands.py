@@ -24,10 +24,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from music_enhance.audio import read_mono, resample
-from music_enhance.degrade import chain_cutoff
-from music_enhance.metrics import VISQOL_RATE, excerpt, snr
-from music_enhance.plan import Plan
+from music_enhance.core.audio import read_mono, resample
+from music_enhance.core.metrics import VISQOL_RATE, excerpt, snr
+from music_enhance.data.degrade import chain_cutoff
+from music_enhance.pipeline.plan import Plan
 
 
 def measure(api, target, estimate, rate, seconds):
@@ -50,7 +50,7 @@ def main():
     from scipy.signal import butter, sosfiltfilt
     from visqol import VisqolApi
 
-    from music_enhance.config import SCHEMA, normalise_config, validate_config
+    from music_enhance.core.config import SCHEMA, normalise_config, validate_config
 
     root = Path(args.results).resolve().parent
     config = yaml.safe_load(Path(args.config).read_text())

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import yaml
 
-from music_enhance.plan import batch_count, piece_batch
+from music_enhance.pipeline.plan import batch_count, piece_batch
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL_SOUNDFONT = "/usr/share/sounds/sf2/TimGM6mb.sf2"

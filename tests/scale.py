@@ -6,12 +6,12 @@ import os
 import numpy as np
 import pandas as pd
 
-from music_enhance.config import SCHEMA, validate_config
-from music_enhance.demo import COLUMNS, CORPUS_NAME
-from music_enhance.download import source_fingerprint
-from music_enhance.manifest import BAD_COLUMNS, write_checked
-from music_enhance.plan import Plan
-from music_enhance.provenance import write_record
+from music_enhance.core.config import SCHEMA, validate_config
+from music_enhance.data.demo import COLUMNS, CORPUS_NAME
+from music_enhance.data.download import source_fingerprint
+from music_enhance.data.manifest import BAD_COLUMNS, write_checked
+from music_enhance.pipeline.plan import Plan
+from music_enhance.pipeline.provenance import write_record
 
 MAESTRO = {"url": "http://127.0.0.1:9/unused.zip", "sha256": None, "path": None}
 

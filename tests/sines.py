@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from music_enhance.audio import write_audio
-from music_enhance.shard import shard_pieces
+from music_enhance.core.audio import write_audio
+from music_enhance.data.shard import shard_pieces
 
 RATE, WINDOW = 16000, 1024
 

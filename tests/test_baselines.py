@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from music_enhance.audio import read_mono, write_audio
-from music_enhance.baselines import baseline, task_baselines, upsample, wiener
-from music_enhance.degrade import apply_chain
-from music_enhance.metrics import snr
+from music_enhance.core.audio import read_mono, write_audio
+from music_enhance.core.metrics import snr
+from music_enhance.data.degrade import apply_chain
+from music_enhance.evaluation.baselines import baseline, task_baselines, upsample, wiener
 
 RATE = 16000
 

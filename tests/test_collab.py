@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from music_enhance.checkpoint import load_discriminator, load_generator
-from music_enhance.collab import CollaborativeSampler
-from music_enhance.models import build_discriminator, build_model
-from music_enhance.train import train
+from music_enhance.training.checkpoint import load_discriminator, load_generator
+from music_enhance.training.collab import CollaborativeSampler
+from music_enhance.training.models import build_discriminator, build_model
+from music_enhance.training.train import train
 from sines import sine_shards
 
 SPEC = {"model": {"name": "unet", "channels": [8, 16, 16], "kernels": [9, 9, 9],

@@ -37,7 +37,7 @@ def test_bad_config_fails_before_any_job(tmp_path, mutate, message):
 
 
 def test_duplicate_keys_are_refused_but_merge_keys_may_be_overridden(tmp_path):
-    from music_enhance.config import check_yaml_files
+    from music_enhance.core.config import check_yaml_files
     path = tmp_path / "c.yaml"
     path.write_text("base: &b {lr: 1}\nx:\n  <<: *b\n  lr: 2\n")
     check_yaml_files([path])  # overriding a merged key is what merge keys are for

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from scipy.signal import welch
 
-from music_enhance.audio import read_mono, write_audio
-from music_enhance.degrade import apply_chain, degrade
+from music_enhance.core.audio import read_mono, write_audio
+from music_enhance.data.degrade import apply_chain, degrade
 
 RATE = 22050
 
@@ -56,7 +56,7 @@ def test_linear_interpolation_matches_the_report_and_stays_aligned(white):
 
 
 def test_cubic_interpolation_is_the_cubic_baseline_of_the_sox_input(white):
-    from music_enhance.baselines import upsample
+    from music_enhance.evaluation.baselines import upsample
     out, drawn = apply_chain(white, RATE, [{"step": "resample", "low_rate": 11025,
                                             "interpolation": "cubic"}], seed=0)
     assert drawn == [{"step": "resample", "low_rate": 11025}] and len(out) == len(white)

@@ -5,8 +5,8 @@ import pandas as pd
 import pretty_midi
 import pytest
 
-from music_enhance.demo import COLUMNS, CORPUS_NAME, demo_metadata, write_demo_corpus
-from music_enhance.manifest import (
+from music_enhance.data.demo import COLUMNS, CORPUS_NAME, demo_metadata, write_demo_corpus
+from music_enhance.data.manifest import (
     BAD_COLUMNS,
     build_manifest,
     read_metadata,

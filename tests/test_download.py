@@ -12,8 +12,8 @@ import pytest
 from loopback import LoopbackServer
 
 from conftest import REPO, render_batches, run_snakemake, tiny_config, write_config
-from music_enhance.download import download_maestro, extract, fetch, sha256_of
-from music_enhance.manifest import write_manifest
+from music_enhance.data.download import download_maestro, extract, fetch, sha256_of
+from music_enhance.data.manifest import write_manifest
 
 MINI = REPO.parent / "shared" / "data" / "maestro-mini"
 ARCHIVE = "maestro-v3.0.0-midi.zip"
@@ -177,7 +177,7 @@ def test_bad_midi_fails_or_is_skipped_and_listed(tmp_path):
 
 @needs_mini
 def test_optional_audio_archive_is_fetched_verified_and_extracted(tmp_path):
-    from music_enhance.download import download_audio
+    from music_enhance.data.download import download_audio
     with LoopbackServer(MINI) as server:
         out = download_audio(tmp_path / "audio", server.url(ARCHIVE), mini_sha256(),
                              cache_dir=tmp_path / "cache")
@@ -202,7 +202,7 @@ def test_corrupt_archive_without_checksum_is_a_clear_error_leaving_nothing(tmp_p
     data[len(data) // 2:len(data) // 2 + 64] = bytes(64)  # inside a member's data
     (tmp_path / ARCHIVE).write_bytes(bytes(data))
     out = tmp_path / "results" / "corpus"
-    with caplog.at_level("INFO", logger="music_enhance.download"):
+    with caplog.at_level("INFO", logger="music_enhance.data.download"):
         with pytest.raises(ValueError, match=f"{ARCHIVE}: corrupt archive .*nothing was "
                                              f"extracted. Set maestro.sha256"):
             download_maestro(out, tmp_path / "results/corpus.json",

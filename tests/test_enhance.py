@@ -3,10 +3,10 @@ import pytest
 import soundfile as sf
 import torch
 
-from music_enhance.audio import read_mono, write_audio
-from music_enhance.checkpoint import save_checkpoint
-from music_enhance.enhance import enhance, merge_windows
-from music_enhance.models import build_model
+from music_enhance.core.audio import read_mono, write_audio
+from music_enhance.evaluation.enhance import enhance, merge_windows
+from music_enhance.training.checkpoint import save_checkpoint
+from music_enhance.training.models import build_model
 
 
 class Identity(torch.nn.Module):

@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from music_enhance import losses
-from music_enhance.collab import CollaborativeSampler
-from music_enhance.models import build_discriminator, build_model, parameter_count
-from music_enhance.train import train
+from music_enhance.training.collab import CollaborativeSampler
+from music_enhance.training.models import build_discriminator, build_model, parameter_count
+from music_enhance.training.train import train
 from sines import sine_shards
 
 NEW = {"model": {"name": "wavenet", "channels": 16, "skip_channels": 16, "layers": 6,

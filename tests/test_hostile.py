@@ -20,8 +20,8 @@ from conftest import (
     tiny_config,
     write_config,
 )
-from music_enhance.demo import CORPUS_NAME, write_demo_corpus
-from music_enhance.render import render
+from music_enhance.data.demo import CORPUS_NAME, write_demo_corpus
+from music_enhance.data.render import render
 
 # Each is a file name a shell would split, expand or run if a rule left it unquoted.
 HOSTILE = ["2004/with space (1).midi", "2004/quote's \"double\".midi",

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from music_enhance.metrics import (
+from music_enhance.core.metrics import (
     EPS,
     HOP,
     N_FFT,
@@ -116,8 +116,8 @@ def notes(rate: int, seconds: float = 3.0) -> np.ndarray:
 def test_visqol_ranks_a_band_limited_copy_below_the_original_and_is_the_library_value():
     from visqol import VisqolApi
 
-    from music_enhance.audio import resample
-    from music_enhance.metrics import VISQOL_RATE, excerpt, visqol
+    from music_enhance.core.audio import resample
+    from music_enhance.core.metrics import VISQOL_RATE, excerpt, visqol
     rate = 16000
     clean = notes(rate)
     band_limited = resample(resample(clean, rate, 4000), 4000, rate)

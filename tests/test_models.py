@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from music_enhance.losses import gradient_penalty
-from music_enhance.models import build_discriminator, build_model, parameter_count
+from music_enhance.training.losses import gradient_penalty
+from music_enhance.training.models import build_discriminator, build_model, parameter_count
 
 GENERATORS = {
     "unet": lambda depth: {"name": "unet", "channels": [8 * 2 ** i for i in range(depth)],

@@ -12,9 +12,9 @@ import pytest
 import soundfile
 
 from conftest import run_snakemake, tiny_config, write_config
-from music_enhance.loader import ShardWindows
-from music_enhance.score import HIGHER_IS_BETTER, METRICS
-from music_enhance.shard import plan_shards, predicted_windows
+from music_enhance.data.loader import ShardWindows
+from music_enhance.data.shard import plan_shards, predicted_windows
+from music_enhance.evaluation.score import HIGHER_IS_BETTER, METRICS
 
 
 def sf_rate(path) -> str:

@@ -12,7 +12,7 @@ import pytest
 
 from conftest import tiny_config
 from music_enhance.cli import parser
-from music_enhance.config import (
+from music_enhance.core.config import (
     PACKAGE_DIR,
     SCHEMA,
     STAGE_ENTRIES,
@@ -20,8 +20,8 @@ from music_enhance.config import (
     schema_default,
     stage_modules,
 )
-from music_enhance.config import validate_config as validate
-from music_enhance.plan import Plan, batch_count, piece_batch
+from music_enhance.core.config import validate_config as validate
+from music_enhance.pipeline.plan import Plan, batch_count, piece_batch
 
 
 def validated(config: dict) -> dict:
@@ -229,11 +229,11 @@ def test_the_schema_holds_the_defaults_and_the_cli_takes_them():
 
 
 def test_stage_code_follows_the_import_graph():
-    assert "seeds.py" in stage_modules("degrade")  # every seed is derived there
-    assert "config.py" not in stage_modules("degrade")  # validation changes no data
-    assert "render.py" in stage_modules("download")  # its MIDI loader checks the corpus
-    assert "shard.py" in stage_modules("train")  # the shard reader's format
-    assert "train.py" not in stage_modules("enhance")
+    assert "core/seeds.py" in stage_modules("degrade")  # every seed is derived there
+    assert "core/config.py" not in stage_modules("degrade")  # validation changes no data
+    assert "data/render.py" in stage_modules("download")  # its MIDI loader checks the corpus
+    assert "data/shard.py" in stage_modules("train")  # the shard reader's format
+    assert "training/train.py" not in stage_modules("enhance")
     # Whatever importing a stage's entry modules loads is in its hashed set.
     for stage, entries in STAGE_ENTRIES.items():
         loaded = subprocess.run(
@@ -285,7 +285,7 @@ def test_a_comment_or_docstring_edit_keeps_the_stage_code_hash():
     assert code_text(feed) == "def f(x=1):\n    return x"
     assert code_text('T = """a\n\nb"""\n') != code_text('T = """a\nb"""\n')
     # The package's own modules keep their code (the U-Net's class statement).
-    unet = code_text((PACKAGE_DIR / "models/unet.py").read_text())
+    unet = code_text((PACKAGE_DIR / "training/models/unet.py").read_text())
     assert "class UNet(nn.Module):" in unet and "Kuleshov" not in unet
 
 

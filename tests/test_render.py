@@ -5,8 +5,8 @@ import pretty_midi
 import pytest
 
 from conftest import SMALL_SOUNDFONT
-from music_enhance.audio import read_mono
-from music_enhance.render import Synth, render
+from music_enhance.core.audio import read_mono
+from music_enhance.data.render import Synth, render
 
 RATE = 16000
 

@@ -7,8 +7,8 @@ import pretty_midi
 import pytest
 
 from conftest import REPO, SMALL_SOUNDFONT
-from music_enhance.audio import read_mono
-from music_enhance.render import gm_program, render
+from music_enhance.core.audio import read_mono
+from music_enhance.data.render import gm_program, render
 
 MINI = REPO.parent / "shared" / "data" / "maestro-mini" / "maestro-v3.0.0-midi.zip"
 RATE = 16000

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from music_enhance.results import END, START, results_markdown, update_readme
+from music_enhance.evaluation.results import END, START, results_markdown, update_readme
 
 
 @pytest.fixture

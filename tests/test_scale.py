@@ -6,8 +6,8 @@ import re
 from scale import full_size_config, write_download_record, write_full_size_corpus
 
 from conftest import render_batches, run_snakemake, tiny_config, write_config
-from music_enhance.manifest import build_manifest, read_metadata
-from music_enhance.shard import plan_shards
+from music_enhance.data.manifest import build_manifest, read_metadata
+from music_enhance.data.shard import plan_shards
 
 
 def test_full_size_dag_plans_every_job(tmp_path):

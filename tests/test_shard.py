@@ -8,9 +8,9 @@ import pytest
 import torch
 import torch.distributed as dist
 
-from music_enhance.audio import read_mono, write_audio
-from music_enhance.loader import ShardWindows, WindowBatches, WindowLoader, window_loader
-from music_enhance.shard import (
+from music_enhance.core.audio import read_mono, write_audio
+from music_enhance.data.loader import ShardWindows, WindowBatches, WindowLoader, window_loader
+from music_enhance.data.shard import (
     plan_shards,
     predicted_windows,
     shard_pieces,

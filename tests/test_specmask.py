@@ -6,7 +6,7 @@ import pytest
 import torch
 from scipy.ndimage import median_filter
 
-from music_enhance.models import build_model
+from music_enhance.training.models import build_model
 
 RATE = 16000
 

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import torch
 
-from music_enhance.checkpoint import load_discriminator, load_generator
-from music_enhance.train import state_digest, train
+from music_enhance.training.checkpoint import load_discriminator, load_generator
+from music_enhance.training.train import state_digest, train
 from sines import sine_shards
 
 BASE = {

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from music_enhance.models import build_model
+from music_enhance.training.models import build_model
 
 
 @pytest.mark.parametrize("channels", [[4], [4, 8], [4, 8, 16, 16]])
@@ -42,7 +42,7 @@ def test_band_replication_starts_as_the_identity():
 
 
 def test_replicated_band_keeps_rectified_harmonics_above_the_cut_off_only():
-    from music_enhance.models.replication import BandReplication
+    from music_enhance.training.models.replication import BandReplication
 
     rate, length = 10000, 8192
     t = torch.arange(length) / rate
@@ -77,9 +77,9 @@ def test_a_replication_cut_off_outside_the_band_names_the_key():
 
 
 def test_band_replication_trains_reloads_and_samples_collaboratively(tmp_path):
-    from music_enhance.checkpoint import load_discriminator, load_generator
-    from music_enhance.collab import CollaborativeSampler
-    from music_enhance.train import train
+    from music_enhance.training.checkpoint import load_discriminator, load_generator
+    from music_enhance.training.collab import CollaborativeSampler
+    from music_enhance.training.train import train
     from sines import sine_shards
 
     paths = sine_shards(tmp_path)

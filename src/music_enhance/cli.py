@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .defaults import schema_default
+from .core.defaults import schema_default
 
 log = logging.getLogger("music_enhance")
 
@@ -22,8 +22,8 @@ def json_arg(text: str):
 def cmd_demo(args):
     import pandas as pd
 
-    from .demo import write_demo_corpus
-    from .manifest import BAD_COLUMNS, write_checked
+    from .data.demo import write_demo_corpus
+    from .data.manifest import BAD_COLUMNS, write_checked
     table = write_demo_corpus(args.out_dir, args.pieces, args.min_duration, args.max_duration,
                               args.seed)
     # The maestro source's contract: the record of unreadable MIDI (none here).
@@ -32,19 +32,19 @@ def cmd_demo(args):
 
 
 def cmd_download(args):
-    from .download import download_maestro
+    from .data.download import download_maestro
     bad = download_maestro(args.out_dir, args.checked, args.maestro, args.cache_dir)
     log.info("corpus ready in %s; %d unreadable MIDI files", args.out_dir, len(bad))
 
 
 def cmd_download_audio(args):
-    from .download import download_audio
+    from .data.download import download_audio
     download_audio(args.out_dir, args.url, args.sha256, args.cache_dir)
     log.info("audio archive extracted to %s", args.out_dir)
 
 
 def cmd_manifest(args):
-    from .manifest import write_manifest
+    from .data.manifest import write_manifest
     table = write_manifest(args.corpus_dir, args.checked, args.filters, args.out_csv,
                            args.skipped, args.on_bad_midi)
     log.info("manifest: %s", table["split"].value_counts().to_dict())
@@ -58,8 +58,8 @@ def same_length(args, *names) -> None:
 
 
 def cmd_render(args):
-    from .batch import run_batch
-    from .render import render
+    from .core.batch import run_batch
+    from .data.render import render
     spec = args.instrument
     same_length(args, "midi", "outputs")
 
@@ -70,8 +70,8 @@ def cmd_render(args):
 
 
 def cmd_degrade(args):
-    from .batch import run_batch
-    from .degrade import degrade
+    from .core.batch import run_batch
+    from .data.degrade import degrade
     same_length(args, "pieces", "inputs", "outputs", "values")
 
     def one(index):
@@ -84,7 +84,7 @@ def cmd_degrade(args):
 def cmd_shard(args):
     import os
 
-    from .shard import shard_pieces
+    from .data.shard import shard_pieces
     # The pipeline turns locking off through HDF5's own switch (shard.file_locking).
     log.info("HDF5_USE_FILE_LOCKING=%s", os.environ.get("HDF5_USE_FILE_LOCKING", "unset"))
     same_length(args, "pieces", "inputs", "targets", *(["values"] if args.values else []),
@@ -103,7 +103,7 @@ def cmd_train(args):
 
     import torch
 
-    from .train import train
+    from .training.train import train
     # Where the job runs: on a cluster this shows the GPU SLURM handed over.
     log.info("CUDA_VISIBLE_DEVICES=%s, CUDA available: %s, HDF5_USE_FILE_LOCKING=%s",
              os.environ.get("CUDA_VISIBLE_DEVICES", "unset"), torch.cuda.is_available(),
@@ -118,8 +118,8 @@ def cmd_train(args):
 
 
 def cmd_enhance(args):
-    from .batch import run_batch
-    from .enhance import enhance
+    from .core.batch import run_batch
+    from .evaluation.enhance import enhance
     same_length(args, "inputs", "outputs", *(["infos"] if args.infos else []))
 
     def one(index):
@@ -133,15 +133,15 @@ def cmd_enhance(args):
 
 
 def cmd_baseline(args):
-    from .baselines import baseline
-    from .batch import run_batch
+    from .core.batch import run_batch
+    from .evaluation.baselines import baseline
     same_length(args, "inputs", "outputs")
     run_batch(args.record, args.outputs, lambda index: baseline(
         args.inputs[index], args.outputs[index], args.method, args.low_rate))
 
 
 def cmd_score(args):
-    from .score import score_system
+    from .evaluation.score import score_system
     same_length(args, "pieces", "estimates", "targets", *(["infos"] if args.infos else []))
     scores = score_system(args.system, args.task, args.pieces, args.estimates, args.targets,
                           args.out, args.low_hz, args.visqol_seconds, args.infos)
@@ -150,18 +150,18 @@ def cmd_score(args):
 
 
 def cmd_summarise(args):
-    from .score import summarise
+    from .evaluation.score import summarise
     summary = summarise(args.scores, args.out, args.seed)
     print(summary[["system", "task", "pieces", "snr", "lsd", "lsd_high"]].to_string(index=False))
 
 
 def cmd_report(args):
-    from .report import report_experiment
+    from .evaluation.report import report_experiment
     report_experiment(args.pieces, args.metrics, args.out_dir, args.title)
 
 
 def cmd_report_tables(args):
-    from .report import config_html, summary_html
+    from .evaluation.report import config_html, summary_html
     summary_html(args.summary, args.summary_html)
     config_html(args.config, args.config_html)
 
@@ -335,7 +335,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def cmd_results_table(args):
-    from .results import results_markdown, update_readme
+    from .evaluation.results import results_markdown, update_readme
     markdown = results_markdown(args.summary, args.command_line)
     if args.readme:
         update_readme(args.readme, markdown)

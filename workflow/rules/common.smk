@@ -10,11 +10,11 @@ from pathlib import Path
 from snakemake.exceptions import IncompleteCheckpointException, WorkflowError
 from snakemake.io import checkpoint_target
 
-from music_enhance.config import canonical
-from music_enhance.demo import CORPUS_NAME, demo_metadata
-from music_enhance.download import check_source_midi, source_fingerprint, source_metadata
-from music_enhance.manifest import build_manifest, piece_id, read_checked, read_metadata
-from music_enhance.plan import (
+from music_enhance.core.config import canonical
+from music_enhance.data.demo import CORPUS_NAME, demo_metadata
+from music_enhance.data.download import check_source_midi, source_fingerprint, source_metadata
+from music_enhance.data.manifest import build_manifest, piece_id, read_checked, read_metadata
+from music_enhance.pipeline.plan import (
     BASELINE,
     CHECKPOINT,
     COLLAB,
@@ -32,7 +32,7 @@ from music_enhance.plan import (
     Plan,
     record_of,
 )
-from music_enhance.provenance import STAMPS, UPSTREAM_CHANGED, damage, write_record
+from music_enhance.pipeline.provenance import STAMPS, UPSTREAM_CHANGED, damage, write_record
 
 
 onstart:

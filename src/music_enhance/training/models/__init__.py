@@ -2,7 +2,7 @@
 
 from functools import partial
 
-from ..metrics import N_FFT
+from ...core.metrics import N_FFT
 from .discriminator import KINDS, Discriminator, Discriminators
 from .hifigan import MultiScaleDiscriminator, SpectrogramDiscriminator
 from .inception import InceptionGenerator

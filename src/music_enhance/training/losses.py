@@ -49,7 +49,7 @@ so the validation LSD here is the score's LSD on each window.
 import torch
 import torch.nn.functional as F
 
-from .metrics import EPS, HOP, MR_FFTS, N_FFT
+from ..core.metrics import EPS, HOP, MR_FFTS, N_FFT
 
 LOSSES = ("l1", "l2", "spectral", "mrstft", "logspec", "bandlevel", "bandenvelope", "feature",
           "feature_matching", "adversarial")

@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from .baselines import task_baselines
-from .config import _normalise, canonical, stage_code
-from .degrade import chain_cutoff
-from .models import generator_depth, window_error
+from ..core.config import _normalise, canonical, stage_code
+from ..data.degrade import chain_cutoff
+from ..data.shard import plan_shards, predicted_windows
+from ..evaluation.baselines import task_baselines
+from ..training.models import generator_depth, window_error
 from .provenance import STAMPS, record_key
-from .shard import plan_shards, predicted_windows
 
 TRAIN_SPLITS = ["train", "validation"]
 RENDER = "results/render/{instrument}/{rate}/{piece}.flac"
@@ -553,7 +553,7 @@ def check_config(config: dict) -> None:
                 raise ValueError(f"config: chains.{chain}[{index}].low_rate: "
                                  f"{step['low_rate']} Hz is not below the sample rate "
                                  f"{task['sample_rate']} Hz of task {name!r}")
-    from .render import gm_program  # FluidSynth's bindings: only when planning
+    from ..data.render import gm_program  # FluidSynth's bindings: only when planning
 
     programs = {}
     for name, spec in config["instruments"].items():
@@ -578,7 +578,7 @@ def check_config(config: dict) -> None:
 def _check_soundfont(key: str, path: str, instrument: str, program: int) -> None:
     """The SoundFont exists and defines the instrument's program (FluidSynth would
     play another preset with only a warning)."""
-    from .render import soundfont_presets
+    from ..data.render import soundfont_presets
 
     if not Path(path).is_file():
         raise ValueError(f"config: {key}: SoundFont {path} does not exist "

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pretty_midi
 
-from .seeds import derive_seed
+from ..core.seeds import derive_seed
 
 CORPUS_NAME = "maestro-v3.0.0"
 COLUMNS = ["canonical_composer", "canonical_title", "split", "year",

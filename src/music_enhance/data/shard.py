@@ -33,9 +33,9 @@ import h5py
 import numpy as np
 import soundfile as sf
 
-from . import __version__
-from .audio import read_mono
-from .defaults import schema_default
+from .. import __version__
+from ..core.audio import read_mono
+from ..core.defaults import schema_default
 
 BLOCK_WINDOWS = 256
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-SCHEMA = Path(__file__).resolve().parents[2] / "workflow/schemas/config.schema.yaml"
+SCHEMA = Path(__file__).resolve().parents[3] / "workflow/schemas/config.schema.yaml"
 
 
 @cache

@@ -9,8 +9,8 @@ The degraded input as is needs no file.
 
 import numpy as np
 
-from .audio import interpolate, read_mono, resample, write_audio
-from .degrade import NOISE_KINDS, fit_length
+from ..core.audio import interpolate, read_mono, resample, write_audio
+from ..data.degrade import NOISE_KINDS, fit_length
 
 UPSAMPLERS = ("linear", "cubic", "sinc")
 

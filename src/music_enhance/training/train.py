@@ -36,9 +36,12 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
+from ..core.batch import sha256
+from ..core.config import canonical, code_version
+from ..core.seeds import derive_seed
+from ..data.loader import ShardWindows, window_loader
 from . import losses
 from .adversarial import discriminator_update
-from .batch import sha256
 from .checkpoint import (
     atomic_save,
     cpu_state,
@@ -50,10 +53,7 @@ from .checkpoint import (
     set_rng_state,
 )
 from .collab import CollaborativeSampler, shape_discriminator
-from .config import canonical, code_version
-from .loader import ShardWindows, window_loader
 from .models import build_discriminator, build_model, window_error
-from .seeds import derive_seed
 
 log = logging.getLogger(__name__)
 VALID_WINDOWS = 256

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .audio import read_mono
-from .metrics import all_metrics, bootstrap_ci, visqol
+from ..core.audio import read_mono
+from ..core.metrics import all_metrics, bootstrap_ci, visqol
 
 METRICS = ["snr", "lsd", "lsd_high", "si_sdr", "mrstft", "visqol", "rtf"]
 HIGHER_IS_BETTER = {"snr": True, "lsd": False, "lsd_high": False, "si_sdr": True,

@@ -20,10 +20,10 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from .audio import read_audio, resample, write_audio
-from .checkpoint import load_discriminator, load_generator
-from .collab import CollaborativeSampler
-from .defaults import schema_default
+from ..core.audio import read_audio, resample, write_audio
+from ..core.defaults import schema_default
+from ..training.checkpoint import load_discriminator, load_generator
+from ..training.collab import CollaborativeSampler
 
 MERGES = ("ola", "crop")
 

@@ -13,8 +13,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import soundfile as sf  # noqa: E402
 
-from .audio import read_mono  # noqa: E402
-from .metrics import log_power_spectrogram  # noqa: E402
+from ..core.audio import read_mono  # noqa: E402
+from ..core.metrics import log_power_spectrogram  # noqa: E402
 from .score import HIGHER_IS_BETTER, METRICS  # noqa: E402
 
 

@@ -20,8 +20,8 @@ import fluidsynth
 import numpy as np
 import pretty_midi
 
-from .audio import StreamingWriter
-from .defaults import schema_default
+from ..core.audio import StreamingWriter
+from ..core.defaults import schema_default
 
 # FluidSynth's float output, written straight into the piece's arrays: no int16
 # dither or quantisation, and no Python-side copy per event as with get_samples().

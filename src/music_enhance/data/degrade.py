@@ -19,9 +19,9 @@ import numpy as np
 import soundfile as sf
 import sox
 
-from .audio import interpolate, read_mono, write_audio
-from .defaults import schema_default
-from .seeds import derive_seed
+from ..core.audio import interpolate, read_mono, write_audio
+from ..core.defaults import schema_default
+from ..core.seeds import derive_seed
 
 REVERB_RANGES = {"reverberance": (0, 100), "hf_damping": (0, 100), "room_scale": (0, 100),
                  "stereo_depth": (0, 100), "pre_delay": (0, 500), "wet_gain": (-10, 10)}

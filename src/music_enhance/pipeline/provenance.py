@@ -23,7 +23,7 @@ import os
 import zipfile
 from pathlib import Path
 
-from .config import canonical
+from ..core.config import canonical
 
 STAMPS = "results/provenance"
 UPSTREAM_CHANGED = "an input's provenance changed"

@@ -21,22 +21,23 @@ import yaml
 from .defaults import SCHEMA, schema_default  # noqa: F401 (re-exported)
 from .seeds import derive_seed  # noqa: F401 (re-exported)
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+# The package's root: a stage's code is named by paths below it (data/render.py).
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 # Each stage's entry modules. A stage's code version hashes these and every
 # package module they import, transitively (imports inside functions too), so
 # editing a stage's code reruns that stage (and what follows) but nothing else.
 STAGE_ENTRIES = {
-    "download": ["demo", "download", "manifest"],
-    "manifest": ["manifest"],
-    "render": ["render"],
-    "degrade": ["degrade"],
-    "shard": ["shard"],
-    "train": ["train"],
-    "enhance": ["enhance"],
-    "baseline": ["baselines"],
-    "score": ["score"],
-    "report": ["report"],
+    "download": ["data.demo", "data.download", "data.manifest"],
+    "manifest": ["data.manifest"],
+    "render": ["data.render"],
+    "degrade": ["data.degrade"],
+    "shard": ["data.shard"],
+    "train": ["training.train"],
+    "enhance": ["evaluation.enhance"],
+    "baseline": ["evaluation.baselines"],
+    "score": ["evaluation.score"],
+    "report": ["evaluation.report"],
 }
 
 
@@ -73,7 +74,9 @@ def stage_modules(stage: str) -> list[str]:
         name = todo.pop()
         if name not in seen:
             seen.add(name)
-            todo.extend(package_imports(name) - seen)
+            # Importing a module runs its packages' __init__ first.
+            parents = {".".join(name.split(".")[:i]) for i in range(1, name.count(".") + 1)}
+            todo.extend((package_imports(name) | parents) - seen)
     return sorted(str(_module_path(m).relative_to(PACKAGE_DIR)) for m in seen)
 
 

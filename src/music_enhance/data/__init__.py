@@ -1,0 +1,1 @@
+"""The data stages: download, manifest, demo corpus, render, degrade, shard, loader."""

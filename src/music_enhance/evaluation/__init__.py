@@ -1,0 +1,1 @@
+"""Evaluation: enhancement, baselines, scores, report figures, results tables."""

@@ -1,0 +1,1 @@
+"""Training: models, losses, adversarial steps, checkpoints, collaborative sampling."""
