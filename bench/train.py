@@ -18,8 +18,8 @@ from pathlib import Path
 import torch
 import yaml
 
-from music_enhance import losses
 from music_enhance.core.config import SCHEMA, validate_config
+from music_enhance.training import losses
 from music_enhance.training.adversarial import discriminator_update
 from music_enhance.training.models import build_discriminator, build_model
 

@@ -6,7 +6,7 @@ import csv
 import pytest
 import torch
 
-from music_enhance import losses
+from music_enhance.training import losses
 from music_enhance.training.collab import CollaborativeSampler
 from music_enhance.training.models import build_discriminator, build_model, parameter_count
 from music_enhance.training.train import train

@@ -250,11 +250,11 @@ def run_other(snakefile, work, *args, check=True):
 def test_the_jobs_run_the_code_of_the_checkout_beside_the_snakefile(built, tmp_path):
     # Two checkouts share this virtual environment (its package is the first one's).
     other = checkout_copy(tmp_path / "other")
-    degrade = other / "src/music_enhance/degrade.py"
+    degrade = other / "src/music_enhance/data/degrade.py"
     degrade.write_text(degrade.read_text() + "\nprint('degrade code of the other checkout')\n")
     work = copy_run(built, tmp_path / "work")
     result = run_other(other / "Snakefile", work)
-    assert "rerun degrade/lowres/piano/16000/train-0: code of degrade.py changed" in (
+    assert "rerun degrade/lowres/piano/16000/train-0: code of data/degrade.py changed" in (
         result.stderr)
     assert "render" not in job_counts(result) and job_counts(result)["degrade"] == 3
     log = (work / "results/logs/degrade/lowres/piano/16000/train-0.log").read_text()
