@@ -31,7 +31,7 @@ reports: setup
 	$(REPORTS)
 	$(REPORTS) --report results/report.html
 	music-enhance results-table runs/reports/results/scores/summary.csv --readme docs/results.md \
-		--command "make reports"
+		--command "make reports" --commit "$$(git rev-parse --short HEAD)"
 
 lint: setup
 	ruff check .

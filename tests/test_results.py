@@ -1,3 +1,5 @@
+import datetime
+
 import pandas as pd
 import pytest
 
@@ -27,6 +29,9 @@ def test_table_holds_every_system_with_intervals_and_marks_the_best(summary):
     assert "| net | **12.50 [12.40, 12.60]** | 1.70 [1.60, 1.80] |" in text
     assert "| t.cubic | 11.00 [10.90, 11.10] | **1.50 [1.40, 1.60]** |" in text
     assert "`make reports`" in text and "**t** (4 test pieces)" in text
+    dated = results_markdown(summary, "make reports", commit="abc1234")
+    assert dated.startswith(f"Generated on {datetime.date.today().isoformat()} at commit "
+                            f"`abc1234` from `{summary}` by `make reports`")
 
 
 def test_a_missing_metric_is_marked_not_available(summary, tmp_path):
@@ -42,7 +47,7 @@ def test_readme_is_rewritten_only_between_the_markers(summary, tmp_path):
     readme.write_text(f"intro\n{START}\nold\n{END}\noutro\n")
     update_readme(readme, results_markdown(summary, "make reports"))
     text = readme.read_text()
-    assert text.startswith(f"intro\n{START}\nGenerated from") and text.endswith(f"{END}\noutro\n")
+    assert text.startswith(f"intro\n{START}\nGenerated on ") and text.endswith(f"{END}\noutro\n")
     assert "\nold\n" not in text
     readme.write_text("no markers")
     with pytest.raises(ValueError, match="README.md: no <!-- results:start -->"):

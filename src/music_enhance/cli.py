@@ -330,13 +330,14 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--readme", help="write between the results markers of this file")
     s.add_argument("--command", dest="command_line", default="make reports",
                    help="the command that produced the summary, quoted in the text")
+    s.add_argument("--commit", help="the commit of the code that made the scores, quoted")
     s.set_defaults(func=cmd_results_table)
     return p
 
 
 def cmd_results_table(args):
     from .evaluation.results import results_markdown, update_readme
-    markdown = results_markdown(args.summary, args.command_line)
+    markdown = results_markdown(args.summary, args.command_line, args.commit)
     if args.readme:
         update_readme(args.readme, markdown)
         log.info("results of %s written into %s", args.summary, args.readme)

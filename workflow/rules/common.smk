@@ -112,7 +112,7 @@ def corpus_metadata():
 def planned():
     """The plan with its pieces, from the same function that writes results/manifest.csv,
     so per-piece jobs are ordinary jobs that `--until` and `-n` see."""
-    if PLAN._table is None:
+    if not PLAN.has_pieces:
         try:
             metadata, bad, root = corpus_metadata()
             table, _ = build_manifest(
@@ -145,13 +145,13 @@ if PLANNED_AT_START:
 
 
 @cache
-def _job(stage, wildcards):
-    return getattr(planned(), f"{stage}_job")(**dict(wildcards))
+def _job(rule, wildcards):
+    return planned().job_of(rule, dict(wildcards))
 
 
-def job(stage, key):
+def job(rule, key):
     """An input or params function: ``key`` of the plan's job for the rule's wildcards."""
-    return lambda wildcards: _job(stage, tuple(sorted(wildcards.items())))[key]
+    return lambda wildcards: _job(rule, tuple(sorted(wildcards.items())))[key]
 
 
 # Provenance records (music_enhance/provenance.py): every rule's first input, written

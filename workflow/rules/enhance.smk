@@ -31,17 +31,17 @@ rule enhance:
 rule enhance_collab:
     input:
         stamp=provenance("enhance_collab"),
-        records=job("collab", "records"),
-        checkpoint=job("collab", "checkpoint"),
+        records=job("enhance_collab", "records"),
+        checkpoint=job("enhance_collab", "checkpoint"),
     output:
         record_of(COLLAB),
     params:
-        inputs=job("collab", "inputs"),
-        outputs=job("collab", "outputs"),
-        infos=job("collab", "infos"),
+        inputs=job("enhance_collab", "inputs"),
+        outputs=job("enhance_collab", "outputs"),
+        infos=job("enhance_collab", "infos"),
         batch_size=config["enhance"]["batch_size"],
         merge=config["enhance"]["merge"],
-        collab=job("collab", "collab"),
+        collab=job("enhance_collab", "collab"),
     threads: 2
     log:
         "results/logs/enhance_collab/{experiment}/{batch}.log",

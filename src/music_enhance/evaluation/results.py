@@ -11,6 +11,7 @@ text between the file's ``<!-- results:start -->`` and ``<!-- results:end -->``
 markers with it, so the published numbers are always the code's.
 """
 
+import datetime
 import os
 import platform
 from pathlib import Path
@@ -45,9 +46,12 @@ def _cell(row, metric: str, best: bool) -> str:
     return f"**{text}**" if best else text
 
 
-def results_markdown(summary_csv, command: str) -> str:
+def results_markdown(summary_csv, command: str, commit: str | None = None) -> str:
+    """The tables, headed by the date, the code's commit, the command and the machine."""
     summary = pd.read_csv(summary_csv)
-    lines = [f"Generated from `{summary_csv}` by `{command}` on {machine()}. Mean over "
+    made = f"at commit `{commit}` " if commit else ""
+    lines = [f"Generated on {datetime.date.today().isoformat()} {made}from `{summary_csv}` by "
+             f"`{command}` on {machine()}. Mean over "
              f"the test pieces, [95 % bootstrap interval]; best per column in bold; "
              f"`<task>.<method>` rows are baselines (`<task>.input`: the degraded input "
              f"as is), `<experiment>.collab` the experiment's generator with "

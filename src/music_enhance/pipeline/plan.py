@@ -183,6 +183,10 @@ class Plan:
             self.__dict__.pop(derived, None)
 
     @property
+    def has_pieces(self) -> bool:
+        return self._table is not None
+
+    @property
     def table(self) -> pd.DataFrame:
         if self._table is None:
             raise RuntimeError("the plan has no pieces yet (use_pieces)")
@@ -470,6 +474,8 @@ class Plan:
     # -- provenance -----------------------------------------------------------------
 
     def job_of(self, rule: str, wildcards: dict) -> dict:
+        """The job of ``rule`` for ``wildcards``: its inputs, outputs, arguments, the
+        config values it depends on and the files it reads (``depends``)."""
         job = getattr(self, f"{RULE_JOB.get(rule, rule)}_job")(**wildcards)
         job.setdefault("depends", job.get("records", []))
         return job
