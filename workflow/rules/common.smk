@@ -184,7 +184,7 @@ def provenance(rule):
 
     def record(wildcards):
         if not workflow.is_main_process:
-            return planned().stamp(rule, dict(wildcards))
+            return Plan.stamp(rule, dict(wildcards))
         return write_provenance(rule, dict(wildcards))
 
     return record
