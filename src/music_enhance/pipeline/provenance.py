@@ -18,6 +18,7 @@ A job reads its own record's ``key`` where it keeps state across runs (train's
 ``last.pt``), so it never resumes from work made for other inputs.
 """
 
+import hashlib
 import json
 import os
 import zipfile
@@ -30,8 +31,6 @@ UPSTREAM_CHANGED = "an input's provenance changed"
 
 
 def record_key(record: dict) -> str:
-    import hashlib
-
     fields = {k: record[k] for k in ("rule", "job", "config", "code", "inputs")}
     return hashlib.sha256(canonical(fields).encode()).hexdigest()[:16]
 
