@@ -141,7 +141,7 @@ class Plan:
         # MIDI digest, so that a render reruns when its own file changes, not another's.
         self.source = None
         self.midi_digest = None
-        self._keys = {}
+        self._records = {}
 
     def _variant(self, task: str, soundfont: str, path: str, block: str) -> str:
         """The task ``<task>@<soundfont>``: its instruments rendered with ``path``."""
@@ -178,7 +178,7 @@ class Plan:
         check_windows(self.config, table)
         self._table = table.reset_index(drop=True)
         self._shard_plans.clear()
-        self._keys.clear()
+        self._records.clear()
         for derived in ("midi", "_batch"):
             self.__dict__.pop(derived, None)
 
@@ -482,19 +482,20 @@ class Plan:
 
     def provenance(self, rule: str, wildcards: dict) -> dict:
         """The provenance record of a job (``provenance.py``): the config values its
-        outputs depend on, its stage's code, and the keys of the jobs it reads from."""
-        job = self.job_of(rule, wildcards)
-        return {"rule": rule, "job": {k: str(v) for k, v in sorted(wildcards.items())},
-                "config": _normalise_keys(job["config"]),
+        outputs depend on, its stage's code, and the keys of the jobs it reads from.
+        Each is built once: every job below it asks for its key."""
+        job_id = (rule, tuple(sorted((k, str(v)) for k, v in wildcards.items())))
+        if job_id not in self._records:
+            job = self.job_of(rule, wildcards)
+            self._records[job_id] = {
+                "rule": rule, "job": dict(job_id[1]), "config": _normalise(job["config"]),
                 "code": stage_code(RULE_STAGE.get(rule, rule)),
                 "inputs": {path: self.key_of(path) for path in job["depends"]}}
+        return self._records[job_id]
 
     def key_of(self, path: str) -> str:
         """The provenance key of the job that writes ``path``."""
-        if path not in self._keys:
-            rule, wildcards = producer(path)
-            self._keys[path] = record_key(self.provenance(rule, wildcards))
-        return self._keys[path]
+        return record_key(self.provenance(*producer(path)))
 
     def targets(self) -> list[str]:
         """What a whole run makes (the rule ``all``)."""
@@ -517,10 +518,6 @@ class Plan:
         """Where a job's provenance record lives: by rule, then its output's wildcards."""
         fields = re.findall(r"{(\w+)}", OUTPUTS[rule][0])
         return "/".join([STAMPS, rule, *(str(wildcards[f]) for f in fields)]) + ".json"
-
-
-def _normalise_keys(config: dict) -> dict:
-    return _normalise({key: config[key] for key in sorted(config)})
 
 
 def _pattern(template: str):
