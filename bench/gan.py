@@ -29,7 +29,7 @@ from tiny import tiny_run  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 RUN = REPO / "runs" / "bench-gan"
 EXPERIMENTS = yaml.safe_load((REPO / "config.yaml").read_text())["experiments"]
-COMMON = {"optimizer": {"lr": 0.0003}, "batch_size": 16, "validate_every": 50}
+COMMON = {"task": "t", "optimizer": {"lr": 0.0003}, "batch_size": 16, "validate_every": 50}
 RECIPES = {
     "l2": {"model": EXPERIMENTS["unet_l2"]["model"]},
     # The reports' GAN, as the demo had it.

@@ -8,8 +8,8 @@ from music_enhance.training.models import build_discriminator, build_model
 from music_enhance.training.train import train
 from sines import sine_shards
 
-SPEC = {"model": {"name": "unet", "channels": [8, 16, 16], "kernels": [9, 9, 9],
-                  "dropout": 0.0},
+SPEC = {"task": "t",
+        "model": {"name": "unet", "channels": [8, 16, 16], "kernels": [9, 9, 9], "dropout": 0.0},
         "discriminator": {"name": "bce", "channels": [4, 8], "lr": 1e-3},
         "losses": {"l2": 1.0, "adversarial": 0.01}, "optimizer": {"lr": 1e-3},
         "batch_size": 4, "steps": 30, "validate_every": 10}

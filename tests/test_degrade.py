@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+import soundfile as sf
 from scipy.signal import welch
 
 from music_enhance.core.audio import read_mono, write_audio
@@ -189,11 +190,19 @@ def test_clipping_above_the_limit_names_piece_and_chain(tmp_path, white):
 
 
 @pytest.mark.parametrize("chain, message", [
-    ([{"step": "chorus"}], "unknown degradation step 'chorus'"),
-    ([{"step": "reverb", "size": 3}], "step 'reverb': unknown parameter 'size'"),
-    ([{"step": "pinknoise"}], "step 'pinknoise': give exactly one of 'snr_db' and 'volume'"),
-    ([{"step": "resample", "low_rate": 44100}], "resample.low_rate: must be below"),
+    ([{"step": "chorus"}], r"chain.0.step: 'chorus' is not one of \['resample'"),
+    ([{"step": "reverb", "size": 3}], r"chain.0: .*\('size' was unexpected\)"),
+    ([{"step": "pinknoise"}], "chain.0: give exactly one of 'snr_db', 'volume'"),
 ])
 def test_invalid_chains_name_step_and_parameter(white, chain, message):
     with pytest.raises(ValueError, match=message):
         apply_chain(white[:100], RATE, chain, 0)
+
+
+def test_a_resample_rate_above_the_files_rate_names_the_file(white, tmp_path):
+    sf.write(tmp_path / "in.flac", white[:1000], RATE)
+    with pytest.raises(ValueError, match=f"in.flac: chain 'up' step 0: low_rate 44100 Hz is "
+                                         f"not below the sample rate {RATE} Hz"):
+        degrade(tmp_path / "in.flac", tmp_path / "o.flac", tmp_path / "o.json", "up",
+                [{"step": "resample", "low_rate": 44100}], seed=0, piece="p")
+    assert not (tmp_path / "o.flac").exists()

@@ -12,7 +12,7 @@ from music_enhance.training.models import build_discriminator, build_model, para
 from music_enhance.training.train import train
 from sines import sine_shards
 
-NEW = {"model": {"name": "wavenet", "channels": 16, "skip_channels": 16, "layers": 6,
+NEW = {"task": "t", "model": {"name": "wavenet", "channels": 16, "skip_channels": 16, "layers": 6,
                  "postnet": 3},
        "discriminator": [{"name": "multiscale", "channels": [4, 16], "lr": 1e-3},
                          {"name": "spectrogram", "channels": [4, 8], "n_fft": 256, "lr": 1e-3}],
@@ -85,7 +85,8 @@ def test_a_list_of_blocks_is_one_network_with_a_group_per_block():
     logits, feats = model(torch.randn(2, 1, 2048))
     assert len(logits) == 3 + 1 and len(feats) == 3 * 3 + 2
     assert [g["lr"] for g in model.param_groups()] == [1e-3, 1e-3]
-    with pytest.raises(ValueError, match="only multiscale and spectrogram blocks combine"):
+    with pytest.raises(ValueError, match=r"discriminator.0.name: 'bce' is not one of "
+                                         r"\['multiscale', 'spectrogram'\]"):
         build_discriminator([{"name": "bce", "lr": 1}, {"name": "multiscale", "lr": 1}])
 
 

@@ -17,7 +17,7 @@ from music_enhance.training.train import state_digest, train
 from sines import sine_shards
 
 BASE = {
-    "model": {"name": "unet", "channels": [8, 16], "kernels": [9, 9], "dropout": 0.1},
+    "task": "t", "model": {"name": "unet", "channels": [8, 16], "kernels": [9, 9], "dropout": 0.1},
     "optimizer": {"lr": 1e-3}, "batch_size": 4, "steps": 12, "validate_every": 4,
 }
 GAN = {**BASE, "discriminator": {"name": "bce", "channels": [4, 8], "lr": 1e-3},

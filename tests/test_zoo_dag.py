@@ -90,7 +90,7 @@ def test_feature_loss_experiment_trained_after_its_autoencoder(zoo_run):
     (lambda e: e["feat"].update(autoencoder="gan"),
      "experiments.feat.autoencoder: losses.feature needs an experiment with identity: true"),
     (lambda e: e["gan"].pop("discriminator"),
-     "experiments.gan.losses.adversarial needs a discriminator block"),
+     "experiments.gan.losses.adversarial: needs a discriminator block"),
     (lambda e: e["incep"]["model"].update(channels=[4]), "channels"),
 ])
 def test_bad_experiment_blocks_fail_before_any_job(tmp_path, mutate, message):

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .core.defaults import schema_default
+from .core.defaults import filled, schema_default
 
 log = logging.getLogger("music_enhance")
 
@@ -17,6 +17,18 @@ def json_arg(text: str):
         return json.loads(text)
     except json.JSONDecodeError as err:
         raise argparse.ArgumentTypeError(f"not valid JSON: {err}") from err
+
+
+def config_arg(definition: str):
+    """An argument type: JSON checked against the config schema's ``definition``, the
+    same rules as the pipeline's config, with the schema's defaults filled in."""
+    def parse(text: str):
+        try:
+            return filled(definition, json_arg(text), "")
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err)) from err
+    parse.__name__ = definition  # argparse names the type in its message
+    return parse
 
 
 def cmd_demo(args):
@@ -103,7 +115,12 @@ def cmd_train(args):
 
     import torch
 
+    from .training.recipe import recipe_errors
     from .training.train import train
+    for error in recipe_errors(args.spec):
+        raise ValueError(f"--spec: {error}")
+    if args.spec["losses"]["feature"] and not args.autoencoder:
+        raise ValueError("--autoencoder: losses.feature needs the autoencoder's checkpoint")
     # Where the job runs: on a cluster this shows the GPU SLURM handed over.
     log.info("CUDA_VISIBLE_DEVICES=%s, CUDA available: %s, HDF5_USE_FILE_LOCKING=%s",
              os.environ.get("CUDA_VISIBLE_DEVICES", "unset"), torch.cuda.is_available(),
@@ -174,17 +191,17 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("demo", help="write the synthetic MIDI corpus (source: demo)")
     s.add_argument("out_dir")
     s.add_argument("checked", help="JSON record of the corpus (no unreadable MIDI)")
-    s.add_argument("--pieces", type=int, default=12)
-    s.add_argument("--min-duration", type=float, default=20.0)
-    s.add_argument("--max-duration", type=float, default=40.0)
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--pieces", type=int, default=schema_default("demo.pieces"))
+    s.add_argument("--min-duration", type=float, default=schema_default("demo.min_duration"))
+    s.add_argument("--max-duration", type=float, default=schema_default("demo.max_duration"))
+    s.add_argument("--seed", type=int, required=True)
     s.set_defaults(func=cmd_demo)
 
     s = sub.add_parser("download", help="fetch, verify and extract MAESTRO (source: maestro)")
     s.add_argument("out_dir")
     s.add_argument("checked", help="JSON record of the source and its unreadable MIDI files")
-    s.add_argument("--maestro", type=json_arg, required=True,
-                   help='JSON: {"url", "sha256"?, "path"?}')
+    s.add_argument("--maestro", type=config_arg("maestro"), required=True,
+                   help='JSON: the config\'s maestro block, {"url"?, "sha256"?, "path"?}')
     s.add_argument("--cache-dir", default="results/download",
                    help="where the archive is downloaded (and resumed)")
     s.set_defaults(func=cmd_download)
@@ -200,7 +217,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("corpus_dir")
     s.add_argument("checked", help="the download stage's record of the corpus")
     s.add_argument("out_csv")
-    s.add_argument("--filters", type=json_arg, default={}, help="JSON manifest filters")
+    s.add_argument("--filters", type=config_arg("manifest"), default=filled("manifest", {}, ""),
+                   help="JSON: the config's manifest block")
     s.add_argument("--skipped", help="CSV of the selected pieces left out as bad MIDI")
     s.add_argument("--on-bad-midi", choices=["fail", "skip"],
                    default=schema_default("on_bad_midi"))
@@ -222,7 +240,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--outputs", nargs="+", required=True)
     s.add_argument("--values", nargs="+", required=True, help="JSON files of the values drawn")
     s.add_argument("--chain-name", required=True)
-    s.add_argument("--chain", type=json_arg, required=True, help="JSON list of steps")
+    s.add_argument("--chain", type=config_arg("chain"), required=True,
+                   help="JSON list of steps, as a chain of the config")
     s.add_argument("--seed", type=int, required=True)
     s.add_argument("--max-clipped", type=float, default=schema_default("degrade.max_clipped"),
                    help="fraction of clipped samples above which the piece is an error")
@@ -257,7 +276,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--train-shards", nargs="+", required=True)
     s.add_argument("--valid-shards", nargs="+", required=True)
     s.add_argument("--experiment", required=True)
-    s.add_argument("--spec", type=json_arg, required=True, help="JSON experiment block")
+    s.add_argument("--spec", type=config_arg("experiment"), required=True,
+                   help="JSON: an experiment block of the config")
     s.add_argument("--seed", type=int, required=True)
     s.add_argument("--threads", type=int, default=1)
     s.add_argument("--autoencoder", help="checkpoint of the autoencoder (feature loss)")

@@ -7,7 +7,6 @@ config.yaml must not count as a change).
 """
 
 import ast
-import copy
 import hashlib
 import io
 import json
@@ -15,10 +14,9 @@ import tokenize
 from functools import cache
 from pathlib import Path
 
-import jsonschema
 import yaml
 
-from .defaults import SCHEMA, schema_default  # noqa: F401 (re-exported)
+from .defaults import SCHEMA, first_error, schema_default  # noqa: F401 (re-exported)
 from .seeds import derive_seed  # noqa: F401 (re-exported)
 
 # The package's root: a stage's code is named by paths below it (data/render.py).
@@ -181,34 +179,15 @@ def check_yaml_files(paths) -> None:
             yaml.load(f, Loader=_UniqueKeyLoader)
 
 
-def _fill_defaults(validator, properties, instance, schema):
-    if isinstance(instance, dict):
-        for key, sub in properties.items():
-            if "default" in sub:
-                instance.setdefault(key, copy.deepcopy(sub["default"]))
-    yield from jsonschema.Draft202012Validator.VALIDATORS["properties"](
-        validator, properties, instance, schema)
-
-
-# The schema's `default:` values are the only defaults: validation writes them in.
-_FillingValidator = jsonschema.validators.extend(jsonschema.Draft202012Validator,
-                                                 {"properties": _fill_defaults})
-
-
 def validate_config(config: dict, schema_path) -> None:
     """Validate against the JSON schema, filling in its defaults; the error is one
     line naming the key."""
     schema = yaml.safe_load(Path(schema_path).read_text())
-    validator = _FillingValidator(schema)
-    error = jsonschema.exceptions.best_match(validator.iter_errors(config))
+    error = first_error(config, schema, "")
     if error is None:
         return
-    key = ".".join(str(p) for p in error.absolute_path) or "(top level)"
     hint = ""
-    if error.validator == "required" and not error.absolute_path:
+    if error.startswith("(top level)") and "is a required property" in error:
         hint = (" (a --configfile is merged over config.yaml of the working directory, or "
                 "of the repository when there is none)")
-    message = error.message
-    if error.validator == "not" and "description" in error.validator_value:
-        message = error.validator_value["description"]  # what is refused, in words
-    raise ValueError(f"config: {key}: {message}{hint}")
+    raise ValueError(f"config: {error}{hint}")

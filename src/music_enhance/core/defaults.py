@@ -1,24 +1,73 @@
-"""The config's defaults: the schema's ``default:`` values, the only place they are
-written. The CLI and the library functions read theirs from here."""
+"""The config's defaults and constraints: the schema, the only place they are written.
 
+Validation fills the schema's ``default:`` values in, so code reads a filled config
+and has no fallbacks of its own. The CLI validates its JSON arguments against the
+same definitions (``filled``), and takes its defaults from here (``schema_default``).
+"""
+
+import copy
 from functools import cache
 from pathlib import Path
 
+import jsonschema
 import yaml
 
 SCHEMA = Path(__file__).resolve().parents[3] / "workflow/schemas/config.schema.yaml"
 
 
 @cache
-def _schema() -> dict:
+def schema() -> dict:
     return yaml.safe_load(SCHEMA.read_text())
 
 
 def schema_default(key: str):
     """The schema's default of a dotted config key (``enhance.batch_size``): the CLI's
     defaults are these, so a command run by hand does what the pipeline does."""
-    node = _schema()
+    node = schema()
     for part in key.split("."):
         node = node["properties"][part]
     return node["default"]
 
+
+def _fill_defaults(validator, properties, instance, subschema):
+    if isinstance(instance, dict):
+        for key, sub in properties.items():
+            if "default" in sub:
+                instance.setdefault(key, copy.deepcopy(sub["default"]))
+    yield from jsonschema.Draft202012Validator.VALIDATORS["properties"](
+        validator, properties, instance, subschema)
+
+
+FillingValidator = jsonschema.validators.extend(jsonschema.Draft202012Validator,
+                                                {"properties": _fill_defaults})
+
+
+def first_error(value, subschema: dict, label: str) -> str | None:
+    """Validate ``value`` in place against ``subschema`` (filling its defaults); the
+    best error as one line naming the key below ``label``, or None."""
+    error = jsonschema.exceptions.best_match(FillingValidator(subschema).iter_errors(value))
+    if error is None:
+        return None
+    key = ".".join([label, *map(str, error.absolute_path)]).strip(".") or "(top level)"
+    message = error.message
+    if error.validator == "not" and "description" in error.validator_value:
+        message = error.validator_value["description"]  # what is refused, in words
+    alternatives = error.validator_value if error.validator == "oneOf" else []
+    if alternatives and all(set(a) == {"required"} for a in alternatives):
+        names = ", ".join(repr(k) for a in alternatives for k in a["required"])
+        message = f"give exactly one of {names}"
+    return f"{key}: {message}"
+
+
+def filled(definition: str, value, label: str):
+    """A copy of ``value`` validated against the schema's ``$defs/<definition>`` (or the
+    top-level key ``definition``) with its defaults filled in; a ValueError names
+    ``label`` and the key."""
+    value = copy.deepcopy(value)
+    # The top-level keys under a name that is no keyword: only the $ref applies.
+    where = "$defs" if definition in schema()["$defs"] else "x-top"
+    error = first_error(value, {"$defs": schema()["$defs"], "x-top": schema()["properties"],
+                                "$ref": f"#/{where}/{definition}"}, label)
+    if error:
+        raise ValueError(error)
+    return value

@@ -20,28 +20,12 @@ import soundfile as sf
 import sox
 
 from ..core.audio import interpolate, read_mono, write_audio
-from ..core.defaults import schema_default
+from ..core.defaults import filled, schema_default
 from ..core.seeds import derive_seed
 
 REVERB_RANGES = {"reverberance": (0, 100), "hf_damping": (0, 100), "room_scale": (0, 100),
                  "stereo_depth": (0, 100), "pre_delay": (0, 500), "wet_gain": (-10, 10)}
-REVERB_DEFAULTS = {"reverberance": 50, "hf_damping": 50, "room_scale": 100,
-                   "stereo_depth": 100, "pre_delay": 0, "wet_gain": 0}
 NOISE_KINDS = ("whitenoise", "pinknoise", "brownnoise", "tpdfnoise")
-# Parameters each step accepts (the config schema says the same at start-up).
-STEP_PARAMS = {
-    "resample": {"low_rate", "quality", "interpolation"},
-    "lowpass": {"frequency"},
-    "highpass": {"frequency"},
-    "equalizer": {"frequency", "width_q", "gain_db"},
-    **{k: {"snr_db", "volume", "variance"} for k in NOISE_KINDS},
-    "reverb": {*REVERB_RANGES, "variance"},
-    "overdrive": {"gain_db", "colour"},
-    "clip": {"level"},
-    "gain": {"gain_db"},
-    "compand": {"attack", "decay", "soft_knee_db", "points"},
-    "mp3": {"bitrate"},
-}
 
 
 def fit_length(audio: np.ndarray, length: int) -> np.ndarray:
@@ -58,15 +42,21 @@ def jitter(rng, value: float, variance: float, low=-np.inf, high=np.inf) -> floa
     return round(float(np.clip(value, low, high)), 6)
 
 
-# Sox steps add effects to a shared Transformer and return the values drawn.
+def resample_error(step: dict, rate: int) -> str | None:
+    """What is wrong with a resample step at ``rate`` (None: nothing)."""
+    if step["low_rate"] >= rate:
+        return f"{step['low_rate']} Hz is not below the sample rate {rate} Hz"
+    return None
+
+
+# Sox steps add effects to a shared Transformer and return the values drawn. The
+# chain's steps are filled and checked against the schema before they get here.
 
 def sox_resample(tfm, rate, step, rng):
     low = int(step["low_rate"])
-    if not 0 < low < rate:
-        raise ValueError(f"resample.low_rate: must be below the task's rate {rate}, got {low}")
-    tfm.rate(low, quality=step.get("quality", "v"))
-    if step.get("interpolation", "sox") == "sox":
-        tfm.rate(rate, quality=step.get("quality", "v"))
+    tfm.rate(low, quality=step["quality"])
+    if step["interpolation"] == "sox":
+        tfm.rate(rate, quality=step["quality"])
     else:  # sox stops at low_rate; interpolate_up goes back up
         tfm.set_output_format(rate=low)
     return {"low_rate": low}
@@ -83,30 +73,29 @@ def sox_highpass(tfm, rate, step, rng):
 
 
 def sox_equalizer(tfm, rate, step, rng):
-    tfm.equalizer(float(step["frequency"]), float(step.get("width_q", 1.0)),
+    tfm.equalizer(float(step["frequency"]), float(step["width_q"]),
                   float(step["gain_db"]))
     return {k: step[k] for k in ("frequency", "gain_db")}
 
 
 def sox_reverb(tfm, rate, step, rng):
-    variance = step.get("variance", {})
-    drawn = {name: jitter(rng, step.get(name, REVERB_DEFAULTS[name]), variance.get(name, 0),
-                          *REVERB_RANGES[name]) for name in REVERB_RANGES}
+    variance = step["variance"]
+    drawn = {name: jitter(rng, step[name], variance.get(name, 0), *REVERB_RANGES[name])
+             for name in REVERB_RANGES}
     tfm.reverb(**{k: v for k, v in drawn.items() if k != "hf_damping"},
                high_freq_damping=drawn["hf_damping"])
     return drawn
 
 
 def sox_overdrive(tfm, rate, step, rng):
-    tfm.overdrive(gain_db=float(step.get("gain_db", 20)), colour=float(step.get("colour", 20)))
-    return {"gain_db": step.get("gain_db", 20), "colour": step.get("colour", 20)}
+    tfm.overdrive(gain_db=float(step["gain_db"]), colour=float(step["colour"]))
+    return {"gain_db": step["gain_db"], "colour": step["colour"]}
 
 
 def sox_compand(tfm, rate, step, rng):
-    points = [tuple(p) for p in step.get("points", [[-70, -70], [-60, -20], [0, 0]])]
-    tfm.compand(attack_time=float(step.get("attack", 0.3)),
-                decay_time=float(step.get("decay", 0.8)),
-                soft_knee_db=float(step.get("soft_knee_db", 6)), tf_points=points)
+    points = [tuple(p) for p in step["points"]]
+    tfm.compand(attack_time=float(step["attack"]), decay_time=float(step["decay"]),
+                soft_knee_db=float(step["soft_knee_db"]), tf_points=points)
     return {"points": [list(p) for p in points]}
 
 
@@ -128,7 +117,7 @@ def interpolate_up(audio, rate, step, rng):
 def noise(kind):
     def add_noise(audio, rate, step, rng):
         raw = coloured_noise(rng, len(audio), kind, rate)
-        variance = float(step.get("variance", 0.0))
+        variance = float(step["variance"])
         if "snr_db" in step:
             # The signal keeps its level; the noise is scaled to the drawn SNR.
             snr_db = jitter(rng, float(step["snr_db"]), variance)
@@ -205,25 +194,13 @@ def codec_delay(reference: np.ndarray, decoded: np.ndarray, max_lag: int = 4096)
 ARRAY_STEPS = {**{k: noise(k) for k in NOISE_KINDS}, "clip": clip, "gain": gain, "mp3": mp3}
 
 
-def check_step(step: dict) -> None:
-    name = step.get("step")
-    if name not in STEP_PARAMS:
-        raise ValueError(f"unknown degradation step {name!r}; known: {sorted(STEP_PARAMS)}")
-    unknown = set(step) - STEP_PARAMS[name] - {"step"}
-    if unknown:
-        raise ValueError(f"step {name!r}: unknown parameter {sorted(unknown)[0]!r}; "
-                         f"known: {sorted(STEP_PARAMS[name])}")
-    if name.endswith("noise") and ("snr_db" in step) == ("volume" in step):
-        raise ValueError(f"step {name!r}: give exactly one of 'snr_db' and 'volume'")
-
-
 def apply_chain(audio: np.ndarray, rate: int, chain: list[dict], seed: int) -> tuple:
     """Apply each step in order; return the degraded audio and the values drawn.
 
-    Runs of consecutive sox steps go through one sox process.
+    Runs of consecutive sox steps go through one sox process. The steps are checked
+    against the config schema and its defaults filled in (the CLI has done so already).
     """
-    for step in chain:
-        check_step(step)
+    chain = filled("chain", chain, "chain")
     rng = np.random.default_rng(seed)
     length, drawn, tfm = len(audio), [], None
     for step in chain:
@@ -231,7 +208,7 @@ def apply_chain(audio: np.ndarray, rate: int, chain: list[dict], seed: int) -> t
         if name in SOX_STEPS:
             tfm = tfm or _transformer()
             drawn.append({"step": name, **SOX_STEPS[name](tfm, rate, step, rng)})
-            if name == "resample" and step.get("interpolation", "sox") != "sox":
+            if name == "resample" and step["interpolation"] != "sox":
                 audio = _run_sox(tfm, audio, rate)
                 tfm = None
                 audio, _ = interpolate_up(audio, rate, step, rng)
@@ -261,6 +238,10 @@ def _run_sox(tfm, audio, rate):
 def degrade(in_path, out_audio, out_values, chain_name: str, chain: list[dict], seed: int,
             piece: str, max_clipped: float = schema_default("degrade.max_clipped")) -> list[dict]:
     audio, rate = read_mono(in_path)
+    for index, step in enumerate(chain):
+        if step["step"] == "resample" and resample_error(step, rate):
+            raise ValueError(f"{in_path}: chain {chain_name!r} step {index}: low_rate "
+                             f"{resample_error(step, rate)} of this file")
     piece_seed = derive_seed(seed, chain_name, piece)
     out, drawn = apply_chain(audio, rate, chain, piece_seed)
     clipped = float(np.mean(np.abs(out) >= 1.0))

@@ -7,6 +7,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import pandas as pd
 
+from ..core.defaults import filled
 from .demo import CORPUS_NAME
 
 COLUMNS = ["id", "split", "midi", "duration", "composer", "title"]
@@ -71,6 +72,7 @@ def build_manifest(metadata: pd.DataFrame, corpus_dir, filters: dict,
     from it before the manifest file exists.
     """
     corpus = Path(corpus_dir) / CORPUS_NAME
+    filters = filled("manifest", filters, "manifest")
     table = pd.DataFrame({
         "id": metadata["midi_filename"].map(piece_id),
         "split": metadata["split"],
@@ -82,7 +84,7 @@ def build_manifest(metadata: pd.DataFrame, corpus_dir, filters: dict,
     duplicated = table["id"][table["id"].duplicated()]
     if len(duplicated):
         raise ValueError(f"{corpus}: two pieces map to the same id {duplicated.iloc[0]!r}")
-    splits = filters.get("splits", list(SPLITS))
+    splits = filters["splits"]
     keeps = {
         "splits": lambda: table["split"].isin(splits),
         "composers": lambda: table["composer"].isin(filters["composers"]),
@@ -91,7 +93,7 @@ def build_manifest(metadata: pd.DataFrame, corpus_dir, filters: dict,
         "max_duration": lambda: table["duration"] <= filters["max_duration"],
     }
     for name, keep in keeps.items():
-        if name not in filters:
+        if filters[name] is None:
             continue
         mask = np.asarray(keep())
         table, metadata = table[mask], metadata[mask]
@@ -115,7 +117,7 @@ def build_manifest(metadata: pd.DataFrame, corpus_dir, filters: dict,
         skipped = table.loc[is_bad, ["id", "midi"]].assign(
             reason=table.loc[is_bad, "id"].map(bad_midi["reason"]))
         table = table[~is_bad]
-    if filters.get("max_pieces_per_split"):
+    if filters["max_pieces_per_split"]:
         table = table.groupby("split", sort=False).head(filters["max_pieces_per_split"])
     for split in splits:
         if not (table["split"] == split).any():

@@ -21,11 +21,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core.config import _normalise, canonical, stage_code
-from ..data.degrade import chain_cutoff
+from ..core.config import SCHEMA, _normalise, canonical, stage_code, validate_config
+from ..data.degrade import chain_cutoff, resample_error
 from ..data.shard import plan_shards, predicted_windows
 from ..evaluation.baselines import task_baselines
-from ..training.models import generator_depth, window_error
+from ..training.models import window_error
+from ..training.recipe import recipe_errors
 from .provenance import STAMPS, record_key
 
 TRAIN_SPLITS = ["train", "validation"]
@@ -45,8 +46,6 @@ MANIFEST = "results/manifest.csv"
 SCORE = "results/scores/{system}.csv"
 SUMMARY = "results/scores/summary.csv"
 REPORT = "results/report/{experiment}"
-# What a train job asks of a cluster, unless its experiment's resources block says.
-TRAIN_RESOURCES = {"mem_mb": 16000, "runtime": 720, "gpu": 1}
 
 
 def fill(template: str, **fields) -> str:
@@ -105,19 +104,23 @@ class Plan:
     manifest table (columns id, split, midi, duration) once the pieces are known."""
 
     def __init__(self, config: dict):
+        # Validated here too (filling the schema's defaults) for callers that built or
+        # edited a config by hand; validating a filled config changes nothing.
+        config = copy.deepcopy(config)
+        validate_config(config, SCHEMA)
         check_config(config)
         self.config = copy.deepcopy(config)
         self.tasks = sorted(config["tasks"])
         # Identity experiments train the feature loss's autoencoders; they enhance nothing.
         self.experiments = sorted(e for e, spec in config["experiments"].items()
-                                  if not spec.get("identity"))
+                                  if not spec["identity"])
         # Per task, the degraded input as is ("<task>.input") and the classical
         # baselines its chain calls for ("<task>.cubic"; experiment names hold no dot).
         self.baselines = {f"{task}.{method}": (task, method) for task in self.tasks
                           for method in ["input", *task_baselines(self.chain(task))]}
         # The same trained GAN with collaborative sampling at enhancement time.
         self.collab = {f"{e}.collab": e for e in self.experiments
-                       if config["experiments"][e].get("collab")}
+                       if config["experiments"][e]["collab"]}
         # Unseen timbres: every system again on test pieces rendered with another
         # SoundFont ("<system>@<soundfont>"), through virtual instruments, tasks and
         # (untrained) experiments named "<name>@<soundfont>" ('@' is in no config name).
@@ -125,12 +128,11 @@ class Plan:
         # More timbres to train on: per task, the variants whose train and validation
         # pairs join its shards (rendered with another SoundFont, "<task>@<soundfont>").
         self.training = {task: [self._variant(task, soundfont, path, "training")
-                                for soundfont, path in config["tasks"][task].get(
-                                    "training", {}).get("soundfonts", {}).items()]
+                                for soundfont, path in config["tasks"][task]["training"][
+                                    "soundfonts"].items()]
                          for task in self.tasks}
         for task in self.tasks:
-            for soundfont, path in config["tasks"][task].get("evaluation", {}).get(
-                    "soundfonts", {}).items():
+            for soundfont, path in config["tasks"][task]["evaluation"]["soundfonts"].items():
                 self._add_variant(task, soundfont, path)
         self.systems = (self.experiments + sorted(self.evaluated) + sorted(self.collab)
                         + sorted(self.baselines))
@@ -145,9 +147,8 @@ class Plan:
 
     def _variant(self, task: str, soundfont: str, path: str, block: str) -> str:
         """The task ``<task>@<soundfont>``: its instruments rendered with ``path``."""
-        spec = copy.deepcopy(self.config["tasks"][task])
-        spec.pop("evaluation", None)
-        spec.pop("training", None)
+        spec = {**copy.deepcopy(self.config["tasks"][task]), "training": {"soundfonts": {}},
+                "evaluation": {"soundfonts": {}}}
         variant = f"{task}@{soundfont}"
         for side in ("input", "target"):
             name = spec[side]["instrument"]
@@ -226,13 +227,13 @@ class Plan:
     # -- tasks and their files -----------------------------------------------------
 
     def chain(self, task: str) -> list[dict]:
-        name = self.config["tasks"][task]["input"].get("chain")
+        name = self.config["tasks"][task]["input"]["chain"]
         return self.config["chains"][name] if name else []
 
     def task_input(self, task: str) -> str:
         """The per-piece template of a task's input: the degraded render, or the render."""
         spec = self.config["tasks"][task]
-        chain = spec["input"].get("chain")
+        chain = spec["input"]["chain"]
         return fill(DEGRADE if chain else RENDER, chain=chain,
                     instrument=spec["input"]["instrument"], rate=spec["sample_rate"])
 
@@ -269,7 +270,8 @@ class Plan:
     def render_job(self, instrument: str, rate: int, batch: str) -> dict:
         pieces = self.batch_pieces(batch)
         out = fill(RENDER, instrument=instrument, rate=rate)
-        spec = {**self.config["render"], **self.config["instruments"][instrument]}
+        spec = {**self.config["render"], **self.config["instruments"][instrument],
+                "soundfont": self.instrument_soundfont(instrument)}
         if self.midi_digest:  # read in place from a local source: each file by its bytes
             midi = {"pieces": {p: self.midi_digest(p) for p in pieces}}
         elif self.config["source"] == "demo":  # the corpus is a function of these
@@ -329,11 +331,13 @@ class Plan:
 
     # -- shards, training, scores, report ----------------------------------------
 
+    def instrument_soundfont(self, instrument: str) -> str:
+        return (self.config["instruments"][instrument]["soundfont"]
+                or self.config["render"]["soundfont"])
+
     def soundfont(self, task: str) -> str:
         """The SoundFont a task's targets are rendered with."""
-        instrument = self.config["instruments"][self.config["tasks"][task]["target"][
-            "instrument"]]
-        return instrument.get("soundfont", self.config["render"]["soundfont"])
+        return self.instrument_soundfont(self.config["tasks"][task]["target"]["instrument"])
 
     def shard_plan(self, task: str, split: str) -> list[list[tuple[str, str]]]:
         """(piece, source task) pairs per shard of a task's split, packed from the
@@ -382,7 +386,7 @@ class Plan:
                             "soundfonts": sorted({self.soundfont(s) for _, s in entries})})
         # Locking changes how the file is opened, not what it holds.
         written = {k: v for k, v in settings.items() if k != "file_locking"}
-        chain = self.config["tasks"][task]["input"].get("chain")
+        chain = self.config["tasks"][task]["input"]["chain"]
         return {**job, "options": " ".join(options), "window": self.config["tasks"][task][
             "window"], "stride": self.config["tasks"][task]["stride"],
                 "config_hash": hashlib.sha256(digest.encode()).hexdigest()[:16],
@@ -396,10 +400,10 @@ class Plan:
         task = spec["task"]
         # Sampling-only collab keys matter to training only through shaping: without
         # shaping they are left out, so changing them reruns enhance_collab alone.
-        if not spec.get("collab", {}).get("shaping_iters"):
-            spec.pop("collab", None)
+        if spec["collab"] and not spec["collab"]["shaping_iters"]:
+            spec["collab"] = None
         autoencoder = ([CHECKPOINT.format(experiment=spec["autoencoder"])]
-                       if spec.get("losses", {}).get("feature") else [])
+                       if spec["losses"]["feature"] else [])
         options = [shlex.join(["--autoencoder", *autoencoder])] if autoencoder else []
         return {"train": self.shards(task, "train"), "valid": self.shards(task, "validation"),
                 "autoencoder": autoencoder, "spec": canonical(spec), "options": " ".join(options),
@@ -410,7 +414,7 @@ class Plan:
     def train_resources(self, experiment: str) -> dict:
         """What a train job asks of a cluster (from the config alone: Snakemake
         evaluates resources where the pieces may not be known yet)."""
-        return {**TRAIN_RESOURCES, **self.config["experiments"][experiment].get("resources", {})}
+        return self.config["experiments"][experiment]["resources"]
 
     def score_job(self, system: str) -> dict:
         task, pieces = self.system_task(system), self.pieces("test")
@@ -546,16 +550,15 @@ def check_config(config: dict) -> None:
             if task[side]["instrument"] not in config["instruments"]:
                 raise ValueError(f"config: tasks.{name}.{side}.instrument: unknown "
                                  f"instrument {task[side]['instrument']!r}")
-        chain = task["input"].get("chain")
+        chain = task["input"]["chain"]
         if chain is not None and chain not in config["chains"]:
             raise ValueError(f"config: tasks.{name}.input.chain: unknown chain {chain!r}")
         if window_error(task["window"]):
             raise ValueError(f"config: tasks.{name}.window: {window_error(task['window'])}")
-        for index, step in enumerate(config["chains"].get(chain) or []):
-            if step["step"] == "resample" and step["low_rate"] >= task["sample_rate"]:
+        for index, step in enumerate(config["chains"][chain] if chain else []):
+            if step["step"] == "resample" and resample_error(step, task["sample_rate"]):
                 raise ValueError(f"config: chains.{chain}[{index}].low_rate: "
-                                 f"{step['low_rate']} Hz is not below the sample rate "
-                                 f"{task['sample_rate']} Hz of task {name!r}")
+                                 f"{resample_error(step, task['sample_rate'])} of task {name!r}")
     from ..data.render import gm_program  # FluidSynth's bindings: only when planning
 
     programs = {}
@@ -564,12 +567,12 @@ def check_config(config: dict) -> None:
             programs[name] = gm_program(name, spec["program"])
         except ValueError as err:  # names the instrument's key
             raise ValueError(f"config: {err}") from None
-        key = f"instruments.{name}.soundfont" if "soundfont" in spec else "render.soundfont"
-        _check_soundfont(key, spec.get("soundfont", config["render"]["soundfont"]),
-                         name, programs[name])
+        key = f"instruments.{name}.soundfont" if spec["soundfont"] else "render.soundfont"
+        _check_soundfont(key, spec["soundfont"] or config["render"]["soundfont"], name,
+                         programs[name])
     for name, task in config["tasks"].items():
         for block in ("training", "evaluation"):
-            for soundfont, path in task.get(block, {}).get("soundfonts", {}).items():
+            for soundfont, path in task[block]["soundfonts"].items():
                 for instrument in dict.fromkeys([task["input"]["instrument"],
                                                  task["target"]["instrument"]]):
                     _check_soundfont(f"tasks.{name}.{block}.soundfonts.{soundfont}", path,
@@ -599,37 +602,18 @@ def _check_experiment(config: dict, name: str, experiment: dict) -> None:
     key = f"config: experiments.{name}"
     if experiment["task"] not in config["tasks"]:
         raise ValueError(f"{key}.task: unknown task {experiment['task']!r}")
-    model = experiment["model"]
-    if model["name"] in ("unet", "autoencoder") and len(model["channels"]) != len(
-            model["kernels"]):
-        raise ValueError(f"{key}.model: channels and kernels must have the same length")
-    if model["name"] == "specmask":  # Hann frames must overlap for the inverse STFT
-        # The model's own check, here to name the key; the defaults are SpecMask's.
-        n_fft, hop = model.get("n_fft", 512), model.get("hop", 128)
-        if n_fft % hop or 2 * hop > n_fft:
-            raise ValueError(f"{key}.model.hop: {hop} must divide n_fft {n_fft} and be at "
-                             f"most half of it")
-    depth = generator_depth(model)
+    for error in recipe_errors(experiment):
+        raise ValueError(f"{key}.{error}")
     window = config["tasks"][experiment["task"]]["window"]
-    if window_error(window, model):
+    if window_error(window, experiment["model"]):
         raise ValueError(f"config: tasks.{experiment['task']}.window: "
-                         f"{window_error(window, model)}, the model of experiment {name!r}")
-    collab = experiment.get("collab")
-    if collab and ("discriminator" not in experiment or model["name"] != "unet"):
-        raise ValueError(f"{key}.collab needs a unet model and a discriminator block")
-    if collab and collab["layer"] >= depth - 1:
-        raise ValueError(f"{key}.collab.layer: {collab['layer']} is not an up-sampling "
-                         f"block (0..{depth - 2})")
-    weights = experiment.get("losses", {})
-    for term in ("adversarial", "feature_matching"):
-        if weights.get(term) and "discriminator" not in experiment:
-            raise ValueError(f"{key}.losses.{term} needs a discriminator block")
-    if weights.get("feature"):
-        source = experiment.get("autoencoder")
-        if source not in config["experiments"] or not config["experiments"][source].get(
-                "identity"):
-            raise ValueError(f"{key}.autoencoder: losses.feature needs an experiment with "
-                             f"identity: true, got {source!r}")
+                         f"{window_error(window, experiment['model'])}, the model of "
+                         f"experiment {name!r}")
+    source = experiment["autoencoder"]
+    if experiment["losses"]["feature"] and (source not in config["experiments"] or not config[
+            "experiments"][source]["identity"]):
+        raise ValueError(f"{key}.autoencoder: losses.feature needs an experiment with "
+                         f"identity: true, got {source!r}")
 
 
 def check_windows(config: dict, table: pd.DataFrame) -> None:

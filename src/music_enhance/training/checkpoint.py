@@ -37,7 +37,7 @@ def save_checkpoint(path, model, spec: dict, attrs: dict, step: int, experiment:
     checkpoint = {"experiment": experiment, "model": spec["model"], "step": step,
                   "sample_rate": int(attrs["sample_rate"]), "window": int(attrs["window"]),
                   "state_dict": cpu_state(model), "scores": scores or {},
-                  "discriminator": spec.get("discriminator") if discriminator else None,
+                  "discriminator": spec["discriminator"] if discriminator else None,
                   "adversarial_loss": discriminator.loss if discriminator else None,
                   "discriminator_state": cpu_state(discriminator) if discriminator else None}
     atomic_save(checkpoint, path)

@@ -38,6 +38,7 @@ from tqdm import tqdm
 
 from ..core.batch import sha256
 from ..core.config import canonical, code_version
+from ..core.defaults import filled
 from ..core.seeds import derive_seed
 from ..data.loader import ShardWindows, window_loader
 from . import losses
@@ -93,46 +94,41 @@ def state_digest(model) -> str:
 
 
 class Trainer:
-    def __init__(self, spec: dict, experiment: str, seed: int, window: int,
+    def __init__(self, spec: dict, experiment: str, seed: int,
                  autoencoder: str | None = None):
+        # Filled here too: a library caller may pass a partial block (the CLI filled it).
+        spec = filled("experiment", spec, experiment)
         self.spec, self.experiment = spec, experiment
         self.rank, self.world = distributed_setup()
         self.device = pick_device()
         torch.manual_seed(derive_seed(seed, "train", experiment))
-        self.weights = spec.get("losses", {"l2": 1.0})
+        self.weights = spec["losses"]
         self.generator = build_model(spec["model"]).to(self.device)
-        if window_error(window, spec["model"]):
-            raise ValueError(f"{experiment}: window {window_error(window, spec['model'])}")
         self.postnet = getattr(self.generator, "postnet", None) is not None
-        self.resolutions = spec.get("logspec_resolutions", losses.LOGSPEC_RESOLUTIONS)
-        disc_spec = spec.get("discriminator")
-        self.discriminator = (build_discriminator(disc_spec, spec.get("adversarial_loss"))
-                              .to(self.device) if disc_spec else None)
-        if self.weights.get("adversarial") and not self.discriminator:
-            raise ValueError(f"{experiment}: losses.adversarial needs a discriminator block")
+        self.resolutions = spec["logspec_resolutions"]
+        self.discriminator = (build_discriminator(spec["discriminator"], spec[
+            "adversarial_loss"]).to(self.device) if spec["discriminator"] else None)
         self.autoencoder = None
-        if self.weights.get("feature"):
-            if not autoencoder:
-                raise ValueError(f"{experiment}: losses.feature needs an autoencoder checkpoint")
+        if self.weights["feature"]:
             self.autoencoder = load_generator(autoencoder)[0].to(self.device).requires_grad_(False)
         opt = spec["optimizer"]
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=opt["lr"],
-                                      betas=tuple(opt.get("betas", (0.9, 0.999))))
+                                      betas=tuple(opt["betas"]))
         self.opt_d = (torch.optim.Adam(self.discriminator.param_groups())
                       if self.discriminator else None)
-        plateau = spec.get("scheduler")
+        plateau = spec["scheduler"]
         self.scheduler = (torch.optim.lr_scheduler.ReduceLROnPlateau(
-            self.opt_g, factor=plateau.get("factor", 0.5), patience=plateau.get("patience", 5))
+            self.opt_g, factor=plateau["factor"], patience=plateau["patience"])
             if plateau else None)
-        self.bf16 = spec.get("precision", "auto") == "bf16" or (
-            spec.get("precision", "auto") == "auto" and self.device.type == "cuda")
+        self.bf16 = spec["precision"] == "bf16" or (
+            spec["precision"] == "auto" and self.device.type == "cuda")
         # DDP averages the generator's gradients across ranks (the discriminator's
         # are averaged in discriminator_update); the raw module stays reachable.
         g = self.generator
         if self.world > 1:
             ids = [self.device.index] if self.device.type == "cuda" else None
             g = DistributedDataParallel(g, device_ids=ids)
-        compile_ = spec.get("compile", "auto")
+        compile_ = spec["compile"]
         if compile_ is True or (compile_ == "auto" and self.device.type == "cuda"):
             g = torch.compile(g)
         self.g = g
@@ -155,7 +151,7 @@ class Trainer:
     def generator_step(self, x, y, measure: bool = False) -> dict:
         """One update; with ``measure`` also the norm of each weighted term's gradient
         at the generator's output (``grad_<term>``), to see which term dominates."""
-        adversarial = self.adversarial_on and self.weights.get("adversarial")
+        adversarial = self.adversarial_on and self.weights["adversarial"]
         if self.discriminator:
             self.discriminator.requires_grad_(False)  # no gradient into D from here
         with self.autocast():
@@ -171,7 +167,7 @@ class Trainer:
                 fake_logits, fake_features = self.discriminator(outputs[-1], x)
             terms["adversarial"] = losses.generator_adversarial(
                 self.discriminator.loss, fake_logits).mean()
-            if self.weights.get("feature_matching"):
+            if self.weights["feature_matching"]:
                 with torch.no_grad(), self.autocast():
                     real_features = self.discriminator(y, x)[1]
                 terms["feature_matching"] = losses.feature_matching(real_features,
@@ -191,7 +187,7 @@ class Trainer:
         return row
 
     def _clip(self, model):
-        if self.spec.get("grad_clip"):
+        if self.spec["grad_clip"]:
             torch.nn.utils.clip_grad_norm_(model.parameters(), self.spec["grad_clip"])
 
     def _check(self, loss, network: str):
@@ -203,15 +199,14 @@ class Trainer:
 
     def discriminator_due(self, step: int) -> bool:
         """Whether the discriminator trains at ``step`` (``adversarial_start.warmup``)."""
-        start = self.spec.get("adversarial_start", {})
-        warmup = start.get("warmup")
+        start = self.spec["adversarial_start"]
         return bool(self.discriminator) and (
-            warmup is None or step > start.get("step", 0) - warmup)
+            start["warmup"] is None or step > start["step"] - start["warmup"])
 
     def update_schedule(self, step: int):
-        start = self.spec.get("adversarial_start", {})
-        below = start.get("below")
-        if (self.discriminator and step > start.get("step", 0)
+        start = self.spec["adversarial_start"]
+        below = start["below"]
+        if (self.discriminator and step > start["step"]
                 and (below is None or self.last_d_loss < below)):
             self.adversarial_on = True
 
@@ -259,18 +254,21 @@ def train(train_shards, valid_shards, out_checkpoint, out_metrics, experiment: s
           spec: dict, seed: int, threads: int = 1, autoencoder: str | None = None,
           file_locking: bool = True, provenance: str | None = None) -> dict:
     torch.set_num_threads(max(1, threads))
+    spec = filled("experiment", spec, experiment)
     train_set, valid_set = (ShardWindows(train_shards, file_locking),
                             ShardWindows(valid_shards, file_locking))
     for name, windows in (("training", train_set), ("validation", valid_set)):
         if len(windows) == 0:
             raise ValueError(f"{experiment}: the {name} shards {windows.paths} hold no window "
                              f"(pieces shorter than the window, or all silent?)")
-    trainer = Trainer(spec, experiment, seed, train_set.window, autoencoder)
+    if window_error(train_set.window, spec["model"]):
+        raise ValueError(f"{experiment}: window {window_error(train_set.window, spec['model'])}")
+    trainer = Trainer(spec, experiment, seed, autoencoder)
     main = trainer.rank == 0
     batch_size, steps = spec["batch_size"], spec["steps"]
     loader, sampler = window_loader(train_set, batch_size,
                                     derive_seed(seed, "batches", experiment),
-                                    workers=spec.get("workers", 0))
+                                    workers=spec["workers"])
     keep = np.linspace(0, len(valid_set) - 1, min(VALID_WINDOWS, len(valid_set))).astype(int)
     valid_x, valid_y, _ = valid_set.__getitems__(np.unique(keep))
     attrs = {"sample_rate": train_set.sample_rate, "window": train_set.window}
@@ -295,8 +293,8 @@ def train(train_shards, valid_shards, out_checkpoint, out_metrics, experiment: s
     writer = tensorboard_writer(Path(out_checkpoint).parent / "tensorboard") if main else None
     batches = endless(loader, sampler, drawn)
     critic_steps = trainer.discriminator.critic_steps if trainer.discriminator else 1
-    identity = spec.get("identity", False)  # an autoencoder: target -> target
-    every = spec.get("checkpoint_every", spec["validate_every"])
+    identity = spec["identity"]  # an autoencoder: target -> target
+    every = spec["checkpoint_every"] or spec["validate_every"]
     progress = tqdm(range(first, steps + 1), desc=f"train {experiment}", mininterval=5,
                     disable=not main, initial=first - 1, total=steps)
     start = time.time()
@@ -345,7 +343,7 @@ def train(train_shards, valid_shards, out_checkpoint, out_metrics, experiment: s
         writer.close()
     if main:
         write_metrics(out_metrics, rows)
-        if spec.get("collab", {}).get("shaping_iters"):
+        if spec["collab"] and spec["collab"]["shaping_iters"]:
             shape(out_checkpoint, spec, batches, trainer.device)
     digests = [state_digest(trainer.generator)]
     if trainer.world > 1:

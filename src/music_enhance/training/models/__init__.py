@@ -2,10 +2,11 @@
 
 from functools import partial
 
+from ...core.defaults import filled
 from ...core.metrics import N_FFT
 from .discriminator import KINDS, Discriminator, Discriminators
 from .hifigan import MultiScaleDiscriminator, SpectrogramDiscriminator
-from .inception import InceptionGenerator
+from .inception import InceptionGenerator, inception_widths
 from .specmask import SpectralMask
 from .unet import UNet
 from .wavenet import WaveNet
@@ -27,16 +28,36 @@ DEFAULT_LOSS = {"bce": "bce", "conditional": "bce", "wgan_gp": "wasserstein",
                 "multiscale": "lsgan", "spectrogram": "lsgan"}
 
 
+def model_errors(model: dict) -> list[str]:
+    """What is wrong with a filled ``model`` block, as ``key: message`` below it."""
+    name, errors = model["name"], []
+    if name in ("unet", "autoencoder") and len(model["channels"]) != len(model["kernels"]):
+        errors.append(f"kernels: {len(model['kernels'])} kernels for "
+                      f"{len(model['channels'])} channel levels (one each)")
+    if name in ("unet", "autoencoder", "inception") and any(k % 2 == 0 for k in model[
+            "kernels"]):
+        errors.append(f"kernels: {model['kernels']} must be odd (same padding)")
+    if name == "inception":
+        widths = inception_widths(model["depth"], model["base"], model["d_max"])
+        uneven = [w for w in widths if w % len(model["kernels"])]
+        if uneven:
+            errors.append(f"base: a level of {uneven[0]} channels does not split over the "
+                          f"{len(model['kernels'])} kernels")
+    if name == "specmask" and (model["n_fft"] % model["hop"] or 2 * model["hop"] > model[
+            "n_fft"]):  # Hann frames must overlap for the inverse STFT
+        errors.append(f"hop: {model['hop']} must divide n_fft {model['n_fft']} and be at "
+                      f"most half of it")
+    return errors
+
+
+
 def build_model(spec: dict):
-    """``spec`` is an experiment's ``model`` block: ``{"name": ..., **kwargs}``."""
-    kwargs = dict(spec)
-    name = kwargs.pop("name")
-    if name not in MODELS:
-        raise ValueError(f"model.name: unknown model {name!r}; known: {sorted(MODELS)}")
-    try:
-        return MODELS[name](**kwargs)
-    except TypeError as err:
-        raise ValueError(f"model: bad option for {name!r} ({err})") from err
+    """``spec`` is an experiment's ``model`` block: ``{"name": ..., **kwargs}``, checked
+    against the schema (its defaults filled in) and :func:`model_errors`."""
+    kwargs = filled("generator", spec, "model")
+    for error in model_errors(kwargs):
+        raise ValueError(f"model.{error}")
+    return MODELS[kwargs.pop("name")](**kwargs)
 
 
 def discriminator_blocks(spec) -> list[dict]:
@@ -47,23 +68,17 @@ def discriminator_blocks(spec) -> list[dict]:
 def build_discriminator(spec, loss: str | None = None) -> Discriminators:
     """The experiment's discriminator blocks as one network; ``loss`` (the experiment's
     ``adversarial_loss``) defaults to the one the first block was designed with."""
-    specs = discriminator_blocks(spec)
+    specs = discriminator_blocks(filled("discriminator", spec, "discriminator"))
     names = [s["name"] for s in specs]
-    if len(specs) > 1 and any(n in KINDS for n in names):
-        raise ValueError(f"discriminator: {names}: only multiscale and spectrogram blocks "
-                         f"combine; the reports' discriminators stand alone")
     blocks = []
     for block in specs:
         kwargs = {k: v for k, v in block.items() if k not in TRAINING_KEYS}
         if block["name"] in KINDS:
-            blocks.append(Discriminator(block["name"], tuple(kwargs.get("channels",
-                                        (16, 32, 64, 128))), kwargs.get("kernel", 15)))
-        elif block["name"] in BLOCKS:
+            blocks.append(Discriminator(block["name"], tuple(kwargs["channels"]),
+                                        kwargs["kernel"]))
+        else:
             blocks.append(BLOCKS[block["name"]](**{k: tuple(v) if isinstance(v, list) else v
                                                    for k, v in kwargs.items()}))
-        else:
-            raise ValueError(f"discriminator.name: unknown discriminator {block['name']!r}; "
-                             f"known: {[*KINDS, *BLOCKS]}")
     return Discriminators(blocks, specs, loss or DEFAULT_LOSS[names[0]])
 
 

@@ -65,8 +65,8 @@ class Discriminators(nn.Module):
         self.loss = loss  # bce, lsgan or wasserstein (losses.py)
         self.gradient_penalty = any(spec["name"] == "wgan_gp" for spec in specs)
         # A wgan_gp critic stands alone, so the first block holds the training keys.
-        self.gp_weight = specs[0].get("gp_weight", 10.0)
-        self.critic_steps = specs[0].get("critic_steps", 1)
+        self.gp_weight = specs[0]["gp_weight"]
+        self.critic_steps = specs[0]["critic_steps"]
 
     def forward(self, candidate, degraded=None):
         """(logit maps, feature maps) of every block, in block order."""
@@ -88,5 +88,5 @@ class Discriminators(nn.Module):
     def param_groups(self) -> list[dict]:
         """One optimizer group per block, with its own learning rate and betas."""
         return [{"params": block.parameters(), "lr": spec["lr"],
-                 "betas": tuple(spec.get("betas", (0.5, 0.999)))}
+                 "betas": tuple(spec["betas"])}
                 for block, spec in zip(self.blocks, self.specs, strict=True)]

@@ -16,6 +16,11 @@ from torch import nn
 from .unet import SubPixel1d, check_input, zero_init
 
 
+def inception_widths(depth: int, base: int, d_max: int) -> list[int]:
+    """The channels of each level and of the bottleneck (the last)."""
+    return [min(d_max, base * 2 ** i) for i in range(depth + 1)]
+
+
 class SuperPixel1d(nn.Module):
     """(B, C, L*r) -> (B, C*r, L): the inverse of ``SubPixel1d``."""
 
@@ -32,9 +37,6 @@ class SuperPixel1d(nn.Module):
 class InceptionModule(nn.Module):
     def __init__(self, in_ch: int, out_ch: int, kernels=(3, 9, 27, 81)):
         super().__init__()
-        if out_ch % len(kernels):
-            raise ValueError(f"model: {out_ch} channels do not split over the "
-                             f"{len(kernels)} kernels {list(kernels)}")
         width = out_ch // len(kernels)
         reduced = max(1, width // 2)
         self.branches = nn.ModuleList(
@@ -51,11 +53,7 @@ class InceptionGenerator(nn.Module):
     def __init__(self, depth: int, base: int = 32, d_max: int = 256,
                  kernels=(3, 9, 27, 81), dropout: float = 0.5, input_skip: bool = True):
         super().__init__()
-        if depth < 1:
-            raise ValueError(f"model.depth must be at least 1, got {depth}")
-        if any(k % 2 == 0 for k in kernels):
-            raise ValueError(f"model.kernels must be odd (same padding), got {list(kernels)}")
-        width = [min(d_max, base * 2 ** i) for i in range(depth + 1)]
+        width = inception_widths(depth, base, d_max)
         self.depth, self.input_skip = depth, input_skip
         self.down = nn.ModuleList(
             InceptionModule(1 if i == 0 else 2 * width[i - 1], width[i], kernels)

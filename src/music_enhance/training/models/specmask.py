@@ -40,9 +40,6 @@ class SpectralMask(nn.Module):
     def __init__(self, n_fft: int = 512, hop: int = 128, smooth_bins: int = 15,
                  channels: int = 24, dilations=(1, 2, 4, 8)):
         super().__init__()
-        if n_fft % hop or 2 * hop > n_fft:  # the same rule as the plan's start-up check
-            raise ValueError(f"specmask: hop {hop} must divide n_fft {n_fft} and be at most "
-                             f"half of it")
         self.n_fft, self.hop, self.smooth_bins = n_fft, hop, smooth_bins
         self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
         self.inlet = nn.Conv2d(2, channels, (5, 3), padding=(2, 1))

@@ -58,11 +58,6 @@ class UNet(nn.Module):
                  dropout: float = 0.5, input_skip: bool = True, skips: bool = True,
                  replicate_above: float | None = None):
         super().__init__()
-        if len(channels) != len(kernels) or not channels:
-            raise ValueError(f"model.channels ({len(channels)}) and model.kernels "
-                             f"({len(kernels)}) must be non-empty lists of equal length")
-        if any(k % 2 == 0 for k in kernels):
-            raise ValueError(f"model.kernels must be odd (same padding), got {list(kernels)}")
         self.depth = len(channels)
         self.input_skip, self.skips = input_skip, skips
         widen = 2 if skips else 1  # a stacked skip doubles the channels
