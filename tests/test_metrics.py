@@ -87,8 +87,20 @@ def test_mrstft_is_zero_for_identity_and_grows_with_error(signal, rng):
     small = mrstft(signal, signal + 0.01 * rng.standard_normal(len(signal)))
     large = mrstft(signal, signal + 0.5 * rng.standard_normal(len(signal)))
     assert 0 < small < large
-    # Known gain: spectral convergence |1 - g| plus log distance |log10 g|, every size.
-    assert mrstft(signal, 2 * signal) == pytest.approx(1 + np.log10(2), rel=1e-6)
+    # Known gain: spectral convergence |1 - g| plus log distance |ln g|, every size.
+    assert mrstft(signal, 2 * signal) == pytest.approx(1 + np.log(2), rel=1e-6)
+
+
+@pytest.mark.parametrize(("length", "noise"), [(16000, 0.3), (5001, 1.0), (40000, 0.01)])
+def test_mrstft_is_auralosss_multi_resolution_stft_loss(rng, length, noise):
+    import auraloss  # a dev dependency: the reference implementation
+    import torch
+    target = rng.standard_normal(length)
+    estimate = target + noise * rng.standard_normal(length)
+    estimate[: length // 4] = 0  # a silent stretch: auraloss's floor decides there
+    reference = auraloss.freq.MultiResolutionSTFTLoss()(
+        torch.tensor(estimate)[None, None], torch.tensor(target)[None, None]).item()
+    assert mrstft(target, estimate) == pytest.approx(reference, rel=1e-5)
 
 
 def test_bootstrap_interval_brackets_the_mean_and_is_seeded(rng):
