@@ -109,7 +109,23 @@ def test_bootstrap_interval_brackets_the_mean_and_is_seeded(rng):
     assert low < values.mean() < high
     assert high - low == pytest.approx(2 * 1.96 / np.sqrt(40), rel=0.3)
     assert bootstrap_ci(values, seed=1) == (low, high)
+    assert bootstrap_ci(values, seed=2) != (low, high)
+
+
+def test_bootstrap_interval_is_scipys_bca_interval(rng):
+    import scipy.stats
+    values = rng.exponential(2.0, 15)
+    expected = scipy.stats.bootstrap((values,), np.mean, n_resamples=2000, method="BCa",
+                                     rng=np.random.default_rng(3)).confidence_interval
+    assert bootstrap_ci([*values, np.nan, np.inf], seed=3) == (expected.low, expected.high)
+
+
+@pytest.mark.filterwarnings("error")  # scipy warns on degenerate data: none may reach here
+def test_bootstrap_interval_of_degenerate_values_is_the_point():
     assert bootstrap_ci([3.0, 3.0]) == (3.0, 3.0)
+    assert bootstrap_ci([2.5]) == (2.5, 2.5)
+    assert bootstrap_ci([4.0, np.nan]) == (4.0, 4.0)
+    assert np.isnan(bootstrap_ci([np.nan, np.inf])).all()
 
 
 def notes(rate: int, seconds: float = 3.0) -> np.ndarray:

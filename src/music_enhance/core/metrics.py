@@ -23,12 +23,14 @@ For a clean target y and an estimate y_hat of the same length and rate:
              on the ``seconds``-long excerpt centred in the piece (all of a shorter
              piece): the same excerpt for every system
 
-EPS = 1e-10 keeps silent frames finite. Spectrograms are computed in blocks of
+EPS = 1e-10 keeps silent frames finite. Confidence intervals are scipy's BCa
+bootstrap of the mean. Spectrograms are computed in blocks of
 frames, so memory stays bounded for long pieces; there is no Python loop over
 frames or bins within a block.
 """
 
 import numpy as np
+import scipy.stats
 
 N_FFT = 1024
 HOP = 512
@@ -172,12 +174,18 @@ def visqol(target, estimate, rate: int, seconds: float) -> float:
 
 
 def bootstrap_ci(values, seed: int = 0, resamples: int = 2000, level: float = 0.95):
-    """Percentile bootstrap confidence interval of the mean."""
+    """BCa bootstrap confidence interval of the mean of the finite ``values``
+    (``scipy.stats.bootstrap``, seeded). One value, or values all equal, give the
+    point itself: every resample has that mean (scipy refuses the first and has no
+    BCa interval for the second). No finite value gives NaNs."""
     values = np.asarray(values, dtype=np.float64)
     values = values[np.isfinite(values)]
     if len(values) == 0:
         return float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    means = values[rng.integers(0, len(values), (resamples, len(values)))].mean(axis=1)
-    tail = (1 - level) / 2 * 100
-    return float(np.percentile(means, tail)), float(np.percentile(means, 100 - tail))
+    if np.all(values == values[0]):
+        return float(values[0]), float(values[0])
+    result = scipy.stats.bootstrap((values,), np.mean, n_resamples=resamples,
+                                   confidence_level=level, method="BCa",
+                                   rng=np.random.default_rng(seed))
+    low, high = result.confidence_interval
+    return float(low), float(high)
