@@ -123,7 +123,7 @@ def training_events(metrics: pd.DataFrame) -> dict[int, str]:
 
 
 def _curve(ax, table, column: str, log: bool, label: str):
-    # Per-step losses are noisy: the raw values faint, a running mean over it.
+    # Per-step losses are noisy: the raw values faint under their running mean.
     table = table.dropna(subset=[column])  # e.g. no d_loss before the warmup
     window = max(1, len(table) // 50)
     values = table[column]
