@@ -87,8 +87,20 @@ def test_mrstft_is_zero_for_identity_and_grows_with_error(signal, rng):
     small = mrstft(signal, signal + 0.01 * rng.standard_normal(len(signal)))
     large = mrstft(signal, signal + 0.5 * rng.standard_normal(len(signal)))
     assert 0 < small < large
-    # Known gain: spectral convergence |1 - g| plus log distance |log10 g|, every size.
-    assert mrstft(signal, 2 * signal) == pytest.approx(1 + np.log10(2), rel=1e-6)
+    # Known gain: spectral convergence |1 - g| plus log distance |ln g|, every size.
+    assert mrstft(signal, 2 * signal) == pytest.approx(1 + np.log(2), rel=1e-6)
+
+
+@pytest.mark.parametrize(("length", "noise"), [(16000, 0.3), (5001, 1.0), (40000, 0.01)])
+def test_mrstft_is_auralosss_multi_resolution_stft_loss(rng, length, noise):
+    import auraloss  # a dev dependency: the reference implementation
+    import torch
+    target = rng.standard_normal(length)
+    estimate = target + noise * rng.standard_normal(length)
+    estimate[: length // 4] = 0  # a silent stretch: auraloss's floor decides there
+    reference = auraloss.freq.MultiResolutionSTFTLoss()(
+        torch.tensor(estimate)[None, None], torch.tensor(target)[None, None]).item()
+    assert mrstft(target, estimate) == pytest.approx(reference, rel=1e-5)
 
 
 def test_bootstrap_interval_brackets_the_mean_and_is_seeded(rng):
@@ -97,7 +109,23 @@ def test_bootstrap_interval_brackets_the_mean_and_is_seeded(rng):
     assert low < values.mean() < high
     assert high - low == pytest.approx(2 * 1.96 / np.sqrt(40), rel=0.3)
     assert bootstrap_ci(values, seed=1) == (low, high)
+    assert bootstrap_ci(values, seed=2) != (low, high)
+
+
+def test_bootstrap_interval_is_scipys_bca_interval(rng):
+    import scipy.stats
+    values = rng.exponential(2.0, 15)
+    expected = scipy.stats.bootstrap((values,), np.mean, n_resamples=2000, method="BCa",
+                                     rng=np.random.default_rng(3)).confidence_interval
+    assert bootstrap_ci([*values, np.nan, np.inf], seed=3) == (expected.low, expected.high)
+
+
+@pytest.mark.filterwarnings("error")  # scipy warns on degenerate data: none may reach here
+def test_bootstrap_interval_of_degenerate_values_is_the_point():
     assert bootstrap_ci([3.0, 3.0]) == (3.0, 3.0)
+    assert bootstrap_ci([2.5]) == (2.5, 2.5)
+    assert bootstrap_ci([4.0, np.nan]) == (4.0, 4.0)
+    assert np.isnan(bootstrap_ci([np.nan, np.inf])).all()
 
 
 def notes(rate: int, seconds: float = 3.0) -> np.ndarray:

@@ -23,7 +23,7 @@ def summary(tmp_path):
 def test_table_holds_every_system_with_intervals_and_marks_the_best(summary):
     text = results_markdown(summary, "make reports")
     lines = [line for line in text.splitlines() if line.startswith("| ")]
-    assert lines[0] == "| system | SNR (dB) | LSD | LSD high band |"
+    assert lines[0] == "| system | SNR (dB) ↑ | LSD (B) ↓ | LSD high band (B) ↓ |"
     body = lines[2:]
     assert [line.split(" | ")[0] for line in body] == ["| t.cubic", "| net", "| t.input"]
     assert "| net | **12.50 [12.40, 12.60]** | 1.70 [1.60, 1.80] |" in text
@@ -75,3 +75,15 @@ def test_an_experiment_and_its_multi_soundfont_twin_are_set_side_by_side(tmp_pat
     assert "| e_multi@u | **10.00 [10.00, 10.00]** | **1.50 [1.50, 1.50]** |" in unseen
     assert "| e@u | **10.00 [10.00, 10.00]** | 3.50 [3.50, 3.50] |" in unseen
     assert "t_multi.input" not in seen + unseen
+
+
+def test_headers_name_unit_and_direction_of_every_metric(summary):
+    from music_enhance.evaluation.results import HEADERS
+    from music_enhance.evaluation.score import HIGHER_IS_BETTER, METRICS
+    assert set(HEADERS) == set(METRICS)
+    for metric, header in HEADERS.items():
+        assert header.endswith(" ↑" if HIGHER_IS_BETTER[metric] else " ↓"), metric
+    assert HEADERS["snr"] == "SNR (dB) ↑" and HEADERS["si_sdr"] == "SI-SDR (dB) ↑"
+    assert HEADERS["visqol"] == "ViSQOL MOS ↑" and HEADERS["mrstft"] == "MR-STFT ↓"
+    text = results_markdown(summary, "make reports")
+    assert "↑ higher is better, ↓ lower is better" in text

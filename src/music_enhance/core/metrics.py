@@ -9,24 +9,38 @@ For a clean target y and an estimate y_hat of the same length and rate:
              no padding (frames lie inside the signal), all 513 bins
   LSD high   the same over the bins at or above ``low_hz`` only (the band that
              super-resolution has to create: above the degraded input's cut-off)
-  MR-STFT    mean over FFT sizes 512, 1024, 2048 (hop a quarter, Hann) of spectral
-             convergence |Y - Y_hat|_F / |Y|_F plus mean |log10(|Y| + EPS) - log10(|Y_hat| + EPS)|
+  MR-STFT    auraloss's ``MultiResolutionSTFTLoss()`` with its defaults, so the numbers
+             compare with the literature that reports it: the mean over three
+             resolutions (FFT size, hop, window length) (1024, 120, 600),
+             (2048, 240, 1200), (512, 50, 240) of spectral convergence
+             |Y - Y_hat|_F / |Y|_F plus mean |ln |Y| - ln |Y_hat||, where
+             |Y| = sqrt(max(|STFT(y)|^2, 1e-8)): periodic Hann window of the window
+             length centred in the FFT frame, signal reflect-padded by half an FFT
+             at both ends (torch.stft's ``center=True``)
 
   ViSQOL     MOS-LQO of ViSQOL v3's audio mode (1 to 5; the pure-Python
              ``visqol-python``), target and estimate resampled with sox to 48 kHz,
              on the ``seconds``-long excerpt centred in the piece (all of a shorter
              piece): the same excerpt for every system
 
-EPS = 1e-10 keeps silent frames finite. Spectrograms are computed in blocks of
+EPS = 1e-10 keeps silent frames finite. Confidence intervals are scipy's BCa
+bootstrap of the mean. Spectrograms are computed in blocks of
 frames, so memory stays bounded for long pieces; there is no Python loop over
 frames or bins within a block.
 """
 
 import numpy as np
+import scipy.stats
 
 N_FFT = 1024
 HOP = 512
 EPS = 1e-10
+# auraloss.freq.MultiResolutionSTFTLoss's defaults: (FFT size, hop, window length),
+# and the floor its STFTLoss puts under the power before the square root.
+MR_RESOLUTIONS = ((1024, 120, 600), (2048, 240, 1200), (512, 50, 240))
+MR_FLOOR = 1e-8
+# The FFT sizes (hop a quarter) of the training loss ``losses.mrstft_loss``, a
+# different multi-resolution distance from the score's MR-STFT.
 MR_FFTS = (512, 1024, 2048)
 BLOCK_FRAMES = 2048
 
@@ -56,14 +70,33 @@ def si_sdr(target, estimate) -> float:
     return float(10 * np.log10(np.sum(scaled ** 2) / residual))
 
 
+def hann(length: int) -> np.ndarray:
+    """The periodic Hann window (torch.hann_window's default)."""
+    return np.hanning(length + 1)[:-1]
+
+
+def _rfft_blocks(x: np.ndarray, window: np.ndarray, hop: int):
+    """Yield complex spectrogram blocks (frames, len(window) // 2 + 1), frames inside ``x``."""
+    frames = np.lib.stride_tricks.sliding_window_view(x, len(window))[::hop]
+    for start in range(0, len(frames), BLOCK_FRAMES):
+        yield np.fft.rfft(frames[start:start + BLOCK_FRAMES] * window, axis=1)
+
+
 def stft_blocks(x: np.ndarray, n_fft: int, hop: int):
     """Yield magnitude spectrogram blocks (frames, n_fft // 2 + 1) of ``x``."""
     if len(x) < n_fft:
         x = np.pad(x, (0, n_fft - len(x)))
-    frames = np.lib.stride_tricks.sliding_window_view(x, n_fft)[::hop]
-    window = np.hanning(n_fft + 1)[:-1]
-    for start in range(0, len(frames), BLOCK_FRAMES):
-        yield np.abs(np.fft.rfft(frames[start:start + BLOCK_FRAMES] * window, axis=1))
+    for block in _rfft_blocks(x, hann(n_fft), hop):
+        yield np.abs(block)
+
+
+def centred_stft_blocks(x: np.ndarray, n_fft: int, hop: int, win_length: int):
+    """Yield floored magnitude blocks as auraloss's STFTLoss computes them (see above)."""
+    window = np.zeros(n_fft)
+    left = (n_fft - win_length) // 2
+    window[left:left + win_length] = hann(win_length)
+    for block in _rfft_blocks(np.pad(x, n_fft // 2, mode="reflect"), window, hop):
+        yield np.sqrt(np.maximum(block.real ** 2 + block.imag ** 2, MR_FLOOR))
 
 
 def log_power_spectrogram(x: np.ndarray) -> np.ndarray:
@@ -88,19 +121,21 @@ def lsd(target, estimate, low_hz: float | None = None, rate: int | None = None) 
 
 
 def mrstft(target, estimate) -> float:
+    """``auraloss.freq.MultiResolutionSTFTLoss()(estimate, target)`` (see above)."""
     target, estimate = _pair(target, estimate)
     total = 0.0
-    for n_fft in MR_FFTS:
+    for n_fft, hop, win_length in MR_RESOLUTIONS:
         diff = norm = log_diff = 0.0
         count = 0
-        for a, b in zip(stft_blocks(target, n_fft, n_fft // 4),
-                        stft_blocks(estimate, n_fft, n_fft // 4), strict=True):
+        for a, b in zip(centred_stft_blocks(target, n_fft, hop, win_length),
+                        centred_stft_blocks(estimate, n_fft, hop, win_length), strict=True):
             diff += np.sum((a - b) ** 2)
             norm += np.sum(a ** 2)
-            log_diff += np.sum(np.abs(np.log10(a + EPS) - np.log10(b + EPS)))
+            log_diff += np.sum(np.abs(np.log(a) - np.log(b)))
             count += a.size
-        total += np.sqrt(diff) / max(np.sqrt(norm), EPS) + log_diff / count
-    return float(total / len(MR_FFTS))
+        # The floor keeps the norm positive, so silence divides safely.
+        total += np.sqrt(diff) / np.sqrt(norm) + log_diff / count
+    return float(total / len(MR_RESOLUTIONS))
 
 
 def all_metrics(target, estimate, rate: int, low_hz: float | None) -> dict:
@@ -139,12 +174,18 @@ def visqol(target, estimate, rate: int, seconds: float) -> float:
 
 
 def bootstrap_ci(values, seed: int = 0, resamples: int = 2000, level: float = 0.95):
-    """Percentile bootstrap confidence interval of the mean."""
+    """BCa bootstrap confidence interval of the mean of the finite ``values``
+    (``scipy.stats.bootstrap``, seeded). One value, or values all equal, give the
+    point itself: every resample has that mean (scipy refuses the first and has no
+    BCa interval for the second). No finite value gives NaNs."""
     values = np.asarray(values, dtype=np.float64)
     values = values[np.isfinite(values)]
     if len(values) == 0:
         return float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    means = values[rng.integers(0, len(values), (resamples, len(values)))].mean(axis=1)
-    tail = (1 - level) / 2 * 100
-    return float(np.percentile(means, tail)), float(np.percentile(means, 100 - tail))
+    if np.all(values == values[0]):
+        return float(values[0]), float(values[0])
+    result = scipy.stats.bootstrap((values,), np.mean, n_resamples=resamples,
+                                   confidence_level=level, method="BCa",
+                                   rng=np.random.default_rng(seed))
+    low, high = result.confidence_interval
+    return float(low), float(high)

@@ -17,17 +17,28 @@ import platform
 from pathlib import Path
 
 import pandas as pd
-import torch
 
 from .score import HIGHER_IS_BETTER
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
-COLUMNS = {"snr": "SNR (dB)", "lsd": "LSD", "lsd_high": "LSD high band",
-           "mrstft": "MR-STFT", "visqol": "ViSQOL", "rtf": "real-time factor"}
+# Table headers of the score columns: name, unit, and which way is better. LSD is a
+# distance between log10 powers, so its unit is the bel (10 dB).
+HEADERS = {"snr": "SNR (dB) ↑", "lsd": "LSD (B) ↓", "lsd_high": "LSD high band (B) ↓",
+           "si_sdr": "SI-SDR (dB) ↑", "mrstft": "MR-STFT ↓", "visqol": "ViSQOL MOS ↑",
+           "rtf": "real-time factor (×) ↑"}
+# The columns of the markdown tables, in order.
+COLUMNS = ["snr", "lsd", "lsd_high", "mrstft", "visqol", "rtf"]
 MULTI = "_multi"
+HEADER_NOTE = ("↑ higher is better, ↓ lower is better. LSD is in bels (B, 10 dB): the "
+               "distance between log10 power spectra. MR-STFT: spectral convergence plus "
+               "log-magnitude L1 at three resolutions, as auraloss's "
+               "MultiResolutionSTFTLoss. ViSQOL MOS from 1 to 5. Real-time factor: "
+               "seconds of audio enhanced per second of compute.")
 
 
 def machine() -> str:
+    import torch  # only here: the tables themselves do not need it
+
     cpu = platform.processor() or platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
@@ -56,9 +67,9 @@ def results_markdown(summary_csv, command: str, commit: str | None = None) -> st
              f"`<task>.<method>` rows are baselines (`<task>.input`: the degraded input "
              f"as is), `<experiment>.collab` the experiment's generator with "
              f"collaborative sampling. LSD high band: above the degraded input's cut-off "
-             f"(super-resolution tasks only)."]
+             f"(super-resolution tasks only). {HEADER_NOTE}"]
     # A summary from before a metric existed has no column for it.
-    columns = {m: name for m, name in COLUMNS.items() if m in summary}
+    columns = {m: HEADERS[m] for m in COLUMNS if m in summary}
     for task, table in summary.groupby("task", sort=True):
         lines += ["", f"**{task}** ({int(table['pieces'].iloc[0])} test pieces)", ""]
         lines += _table(table.sort_values("lsd"), columns)
