@@ -107,7 +107,7 @@ def test_score_reads_the_files_the_dag_tracks(plan):
     assert set(job["records"]) == {
         *[f"results/baselines/piano_sr/cubic/batches/{b}.json" for b in plan.batches("test")],
         *[f"results/render/piano/16000/batches/{b}.json" for b in plan.batches("test")]}
-    assert job["low_hz"] == "--low-hz 4000.0"
+    assert job["options"][-2:] == ["--low-hz", "4000.0"]
 
 
 def test_shards_and_their_options(plan):
@@ -115,13 +115,31 @@ def test_shards_and_their_options(plan):
     assert set(job["pieces"]) == set(plan.pieces("train"))
     assert job["targets"][0] == f"results/render/piano/16000/{job['pieces'][0]}.flac"
     tim = "/usr/share/sounds/sf2/TimGM6mb.sf2"  # the tiny config's SoundFont
-    assert job["options"].startswith("--sample-format float32 --compression none "
-                                     f"--soundfonts {tim} {tim} ")
-    assert f" --values {job['values'][0]} " in job["options"]
+    # The shard block's keys, in the schema's order, then the pairs' files.
+    assert job["options"][:6] == ["--sample-format", "float32", "--compression", "none",
+                                  "--soundfonts", tim]
+    assert job["options"][job["options"].index("--values") + 1] == job["values"][0]
     plan.config["shard"].update(file_locking=False, min_rms_dbfs=-60)
-    assert "--min-rms-dbfs -60" in plan.shard_job("piano_sr", "train", 0)["options"]
+    options = plan.shard_job("piano_sr", "train", 0)["options"]
+    assert options[:2] == ["--min-rms-dbfs", "-60"]
     # Locking changes no output: not a param (common.smk sets HDF5's own switch).
-    assert "locking" not in plan.shard_job("piano_sr", "train", 0)["options"]
+    assert not any("locking" in option for option in options)
+
+
+def test_a_block_key_added_to_the_schema_is_a_flag_and_an_argument(monkeypatch):
+    """A stage's options are its config block's keys: a key added to the schema is a
+    command-line flag with the schema's type and default, and the plan passes it."""
+    from music_enhance.core import defaults
+    schema = copy.deepcopy(defaults.schema())
+    schema["properties"]["degrade"]["properties"]["max_dc"] = {
+        "type": "number", "default": 0.5, "description": "largest DC offset"}
+    monkeypatch.setattr(defaults, "schema", lambda: schema)
+    commands = {a.dest: a for a in parser()._actions
+                if isinstance(a, argparse._SubParsersAction)}["command"].choices
+    flags = {a.dest: a for a in commands["degrade"]._actions}
+    assert flags["max_dc"].default == 0.5 and flags["max_dc"].type is float
+    assert defaults.block_args("degrade", {"max_clipped": 0.001, "max_dc": 0.25}) == [
+        "--max-clipped", "0.001", "--max-dc", "0.25"]
 
 
 def test_rerun_params_leave_out_what_a_stage_does_not_use(plan):
@@ -129,7 +147,7 @@ def test_rerun_params_leave_out_what_a_stage_does_not_use(plan):
     assert '"collab":null' in plan.train_job("gan")["spec"]
     plan.config["experiments"]["gan"]["collab"]["shaping_iters"] = 3
     assert '"shaping_iters":3' in plan.train_job("gan")["spec"]
-    assert "shaping_iters" not in plan.collab_job("gan", plan.batches("test")[0])["collab"]
+    assert "shaping_iters" not in plan.collab_job("gan", plan.batches("test")[0])["options"][-1]
     # A float that is a whole number is the same param as the integer.
     assert plan.train_job("unet_l2")["spec"] == plan.train_job("unet_l2")["spec"].replace(
         ".0,", ",")
@@ -396,8 +414,8 @@ def test_training_soundfonts_join_the_shards_with_their_soundfont_recorded():
                               + [f"results/render/piano@fluid/16000/{p}.flac" for p in train])
     assert job["inputs"][len(train)] == f"results/degrade/lowres/piano@fluid/16000/{train[0]}.flac"
     assert job["values"][len(train)].endswith(f"piano@fluid/16000/{train[0]}.json")
-    assert f"--soundfonts {' '.join([tim] * len(train) + [fluid] * len(train))} " in job[
-        "options"]
+    at = job["options"].index("--soundfonts") + 1
+    assert job["options"][at:at + 2 * len(train)] == [tim] * len(train) + [fluid] * len(train)
     assert {r.split("/batches/")[0] for r in job["records"]} == {
         "results/render/piano/16000", "results/degrade/lowres/piano/16000",
         "results/render/piano@fluid/16000", "results/degrade/lowres/piano@fluid/16000"}

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .core.defaults import filled, schema_default
+from .core.defaults import block_keys, block_options, filled, option_flag, schema_default
 
 log = logging.getLogger("music_enhance")
 
@@ -17,6 +17,22 @@ def json_arg(text: str):
         return json.loads(text)
     except json.JSONDecodeError as err:
         raise argparse.ArgumentTypeError(f"not valid JSON: {err}") from err
+
+
+def add_block_options(sub, block: str) -> None:
+    """One flag per key of a config block (``core.defaults.BLOCK_OPTIONS``), declared by
+    the schema: type, choices, default and help."""
+    for key, node in block_options(block).items():
+        types = node.get("type", [])
+        types = types if isinstance(types, list) else [types]
+        convert = int if "integer" in types else float if "number" in types else None
+        sub.add_argument(option_flag(key), type=convert, choices=node.get("enum"),
+                         default=node["default"], help=f"{node.get('description', '')} "
+                         f"(config: {block}.{key})")
+
+
+def block_values(args, block: str) -> dict:
+    return {key: getattr(args, key) for key in block_keys(block)}
 
 
 def config_arg(definition: str):
@@ -89,7 +105,7 @@ def cmd_degrade(args):
     def one(index):
         return degrade(args.inputs[index], args.outputs[index], args.values[index],
                        args.chain_name, args.chain, args.seed, args.pieces[index],
-                       args.max_clipped)
+                       **block_values(args, "degrade"))
     run_batch(args.record, args.outputs, one)
 
 
@@ -104,9 +120,8 @@ def cmd_shard(args):
     attrs = {"task": args.task, "split": args.split, "config_hash": args.config_hash}
     count = shard_pieces(args.pieces, args.inputs, args.targets, args.out, args.window,
                          args.stride, attrs, args.values, args.soundfonts,
-                         min_rms_dbfs=args.min_rms_dbfs,
                          file_locking=not args.no_file_locking,
-                         sample_format=args.sample_format, compression=args.compression)
+                         **block_values(args, "shard"))
     log.info("wrote %d windows to %s", count, args.out)
 
 
@@ -141,7 +156,8 @@ def cmd_enhance(args):
 
     def one(index):
         info = enhance(args.inputs[index], args.outputs[index], args.checkpoint,
-                       args.batch_size, args.threads, args.merge, collab=args.collab)
+                       threads=args.threads, collab=args.collab,
+                       **block_values(args, "enhance"))
         if args.infos:
             Path(args.infos[index]).write_text(json.dumps(info, indent=1) + "\n")
         return (f"{info['samples']} samples x {info['channels']} channels in "
@@ -161,7 +177,8 @@ def cmd_score(args):
     from .evaluation.score import score_system
     same_length(args, "pieces", "estimates", "targets", *(["infos"] if args.infos else []))
     scores = score_system(args.system, args.task, args.pieces, args.estimates, args.targets,
-                          args.out, args.low_hz, args.visqol_seconds, args.infos)
+                          args.out, args.low_hz, infos=args.infos,
+                          **block_values(args, "score"))
     log.info("%s: mean SNR %.3f dB, mean LSD %.4f", args.system, scores["snr"].mean(),
              scores["lsd"].mean())
 
@@ -243,8 +260,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--chain", type=config_arg("chain"), required=True,
                    help="JSON list of steps, as a chain of the config")
     s.add_argument("--seed", type=int, required=True)
-    s.add_argument("--max-clipped", type=float, default=schema_default("degrade.max_clipped"),
-                   help="fraction of clipped samples above which the piece is an error")
+    add_block_options(s, "degrade")
     s.add_argument("--record", help=record)
     s.set_defaults(func=cmd_degrade)
 
@@ -261,13 +277,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--task", required=True)
     s.add_argument("--split", required=True)
     s.add_argument("--config-hash", default="", help="hash of the task's config")
-    s.add_argument("--min-rms-dbfs", type=float, help="drop windows whose target is quieter")
     s.add_argument("--no-file-locking", action="store_true",
                    help="HDF5 without file locks (some shared cluster filesystems)")
-    s.add_argument("--sample-format", choices=["float32", "int16"],
-                   default=schema_default("shard.sample_format"))
-    s.add_argument("--compression", choices=["none", "lzf", "gzip"],
-                   default=schema_default("shard.compression"))
+    add_block_options(s, "shard")
     s.set_defaults(func=cmd_shard)
 
     s = sub.add_parser("train", help="train one experiment")
@@ -292,10 +304,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--inputs", nargs="+", required=True)
     s.add_argument("--outputs", nargs="+", required=True)
     s.add_argument("--checkpoint", required=True)
-    s.add_argument("--batch-size", type=int, default=schema_default("enhance.batch_size"))
     s.add_argument("--threads", type=int, default=1)
-    s.add_argument("--merge", choices=["ola", "crop"], default=schema_default("enhance.merge"),
-                   help="overlap-add with Hann weights, or crop-and-concatenate")
+    add_block_options(s, "enhance")
     s.add_argument("--collab", type=json_arg,
                    help="JSON {layer, step_size, eta, max_iters}: collaborative sampling")
     s.add_argument("--infos", nargs="+",
@@ -319,9 +329,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--estimates", nargs="+", required=True, help="one audio file per piece")
     s.add_argument("--targets", nargs="+", required=True, help="one audio file per piece")
     s.add_argument("--low-hz", type=float, help="lower edge of the high-band LSD")
-    s.add_argument("--visqol-seconds", type=float,
-                   default=schema_default("score.visqol_seconds"),
-                   help="ViSQOL on this many seconds centred in each piece (0: none)")
+    add_block_options(s, "score")
     s.add_argument("--infos", nargs="+", help="enhancement JSON per piece (real-time factor)")
     s.set_defaults(func=cmd_score)
 

@@ -15,7 +15,7 @@ rule degrade:
         values=job("degrade", "values"),
         chain=job("degrade", "chain"),
         seed=config["seed"],
-        max_clipped=config["degrade"]["max_clipped"],
+        options=job("degrade", "options"),
     log:
         "results/logs/degrade/{chain}/{instrument}/{rate}/{batch}.log",
     conda:
@@ -24,4 +24,4 @@ rule degrade:
         "music-enhance degrade --pieces {params.pieces:q} --inputs {params.inputs:q} "
         "--outputs {params.outputs:q} --values {params.values:q} "
         "--chain-name {wildcards.chain:q} --chain {params.chain:q} --seed {params.seed} "
-        "--max-clipped {params.max_clipped} --record {output:q} > {log:q} 2>&1"
+        "{params.options:q} --record {output:q} > {log:q} 2>&1"

@@ -69,7 +69,7 @@ else:
                 MAESTRO_DOWNLOAD["shell"]
 
 
-if config.get("maestro", {}).get("audio_url"):
+if config["maestro"]["audio_url"]:
 
     # Real recordings, for users who want them: not an input of any stage yet, so
     # build it by name: snakemake results/corpus_audio
@@ -78,7 +78,7 @@ if config.get("maestro", {}).get("audio_url"):
             directory("results/corpus_audio"),
         params:
             url=config["maestro"]["audio_url"],
-            sha256=config["maestro"].get("audio_sha256") or "",
+            sha256=config["maestro"]["audio_sha256"] or "",
         log:
             "results/logs/download_audio.log",
         conda:

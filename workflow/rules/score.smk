@@ -37,7 +37,6 @@ rule score:
         pieces=job("score", "pieces"),
         estimates=job("score", "estimates"),
         targets=job("score", "targets"),
-        low_hz=job("score", "low_hz"),
         options=job("score", "options"),
     log:
         "results/logs/score/{system}.log",
@@ -46,7 +45,7 @@ rule score:
     shell:
         "music-enhance score {output:q} --system {wildcards.system:q} --task {params.task:q} "
         "--pieces {params.pieces:q} --estimates {params.estimates:q} "
-        "--targets {params.targets:q} {params.low_hz} {params.options} > {log:q} 2>&1"
+        "--targets {params.targets:q} {params.options:q} > {log:q} 2>&1"
 
 
 rule summarise:

@@ -26,4 +26,4 @@ rule shard:
         "music-enhance shard {output:q} --pieces {params.pieces:q} --split {wildcards.split:q} "
         "--inputs {params.inputs:q} --targets {params.targets:q} "
         "--window {params.window} --stride {params.stride} --task {wildcards.task:q} "
-        "--config-hash {params.config_hash:q} {params.options} > {log:q} 2>&1"
+        "--config-hash {params.config_hash:q} {params.options:q} > {log:q} 2>&1"

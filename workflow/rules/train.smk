@@ -28,4 +28,4 @@ rule train:
         "music-enhance train {output.checkpoint:q} {output.metrics:q} "
         "--train-shards {input.train:q} --valid-shards {input.valid:q} "
         "--experiment {wildcards.experiment:q} --spec {params.spec:q} --seed {params.seed} "
-        "--threads {threads} --provenance {input.stamp:q} {params.options} > {log:q} 2>&1"
+        "--threads {threads} --provenance {input.stamp:q} {params.options:q} > {log:q} 2>&1"

@@ -71,3 +71,31 @@ def filled(definition: str, value, label: str):
     if error:
         raise ValueError(error)
     return value
+
+
+# The config blocks whose keys are options of the stage command of the same name,
+# less the keys the plan reads itself: the command's flags, their types, choices,
+# defaults and help are the schema's, and the plan passes the filled block.
+BLOCK_OPTIONS = {"degrade": (), "shard": ("max_bytes", "file_locking"), "enhance": (),
+                 "score": ()}
+
+
+def block_options(block: str) -> dict:
+    """{key: its schema} of the options a config block gives its stage command."""
+    return {key: node for key, node in schema()["properties"][block]["properties"].items()
+            if key not in BLOCK_OPTIONS[block]}
+
+
+def block_keys(block: str) -> list[str]:
+    return list(block_options(block))
+
+
+def option_flag(key: str) -> str:
+    return "--" + key.replace("_", "-")
+
+
+def block_args(block: str, values: dict) -> list[str]:
+    """The command-line arguments of a filled config block (a null value is left out:
+    it is the flag's default)."""
+    return [part for key in block_keys(block) if values[key] is not None
+            for part in (option_flag(key), str(values[key]))]

@@ -135,8 +135,8 @@ def source_fingerprint(spec: dict) -> str:
     mtime: a copy of the same archive (a new checkout, rsync to a cluster) must not
     render every piece again. Hashing the 58 MB MAESTRO MIDI archive takes 0.05 s
     here."""
-    if not spec["path"]:
-        return f"url {spec['url']} sha256 {(spec['sha256'] or '').lower()}"
+    if not spec.get("path"):
+        return f"url {spec['url']} sha256 {(spec.get('sha256') or '').lower()}"
     path = Path(spec["path"])
     if path.is_file():
         return f"file {path.resolve()} sha256 {sha256_of(path)}"
@@ -190,9 +190,9 @@ def source_file(spec: dict, midi_filename: str) -> str:
     """Where the user finds (and can fix) a corpus file: in their folder, or the
     archive entry."""
     entry = f"{CORPUS_NAME}/{midi_filename}"
-    if spec["path"] and Path(spec["path"]).is_dir():
+    if spec.get("path") and Path(spec["path"]).is_dir():
         return str(Path(spec["path"]).resolve() / entry)
-    return f"{Path(spec['path']).resolve() if spec['path'] else spec['url']} (entry {entry})"
+    return f"{Path(spec['path']).resolve() if spec.get('path') else spec['url']} (entry {entry})"
 
 
 def source_metadata(spec: dict) -> pd.DataFrame:
@@ -230,7 +230,7 @@ def download_maestro(out_dir, checked, spec: dict, cache_dir="results/download"
                      ) -> pd.DataFrame:
     """Fetch (or take the local copy at ``spec["path"]``), verify, extract and check
     the MIDI; ``checked`` records the source and the unreadable files."""
-    url, sha256, path = spec["url"], spec["sha256"], spec["path"]
+    url, sha256, path = spec.get("url"), spec.get("sha256"), spec.get("path")
     source = source_fingerprint(spec)
     if path:
         archive = Path(path)

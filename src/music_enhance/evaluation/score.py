@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.audio import read_mono
+from ..core.defaults import schema_default
 from ..core.metrics import all_metrics, bootstrap_ci, visqol
 
 METRICS = ["snr", "lsd", "lsd_high", "si_sdr", "mrstft", "visqol", "rtf"]
@@ -25,7 +26,8 @@ HIGHER_IS_BETTER = {"snr": True, "lsd": False, "lsd_high": False, "si_sdr": True
 
 def score_system(system: str, task: str, pieces: list[str], estimates: list[str],
                  targets: list[str], out_csv, low_hz: float | None = None,
-                 visqol_seconds: float = 0, infos: list[str] | None = None) -> pd.DataFrame:
+                 visqol_seconds: float = schema_default("score.visqol_seconds"),
+                 infos: list[str] | None = None) -> pd.DataFrame:
     """Per-piece metrics; ViSQOL on the excerpts when ``visqol_seconds`` > 0, the
     real-time factor from ``infos`` (the enhancement JSONs) when given."""
     rows = []

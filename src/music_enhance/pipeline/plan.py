@@ -15,13 +15,13 @@ import copy
 import hashlib
 import math
 import re
-import shlex
 from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 
 from ..core.config import SCHEMA, _normalise, canonical, stage_code, validate_config
+from ..core.defaults import block_args
 from ..data.degrade import chain_cutoff, resample_error
 from ..data.shard import plan_shards, predicted_windows
 from ..evaluation.baselines import task_baselines
@@ -294,6 +294,7 @@ class Plan:
                 "inputs": self.files(source, pieces), "outputs": self.files(out, pieces),
                 "values": self.files(info_of(out), pieces),
                 "chain": canonical(self.config["chains"][chain]),
+                "options": block_args("degrade", self.config["degrade"]),
                 "config": {f"chains.{chain}": self.config["chains"][chain],
                            "seed": self.config["seed"], "degrade": self.config["degrade"],
                            "pieces": pieces}}
@@ -317,6 +318,7 @@ class Plan:
         return {"pieces": pieces, "records": self.records(self.task_input(task), pieces),
                 "inputs": self.files(self.task_input(task), pieces), "checkpoint": checkpoint,
                 "outputs": self.files(out, pieces), "infos": self.files(info_of(out), pieces),
+                "options": block_args("enhance", self.config["enhance"]),
                 "config": {"enhance": self.config["enhance"], "pieces": pieces},
                 "depends": [*self.records(self.task_input(task), pieces), checkpoint]}
 
@@ -327,7 +329,7 @@ class Plan:
         spec.pop("shaping_iters", None)
         job = self.enhance_job(experiment, batch, collab=True)
         job["config"][f"experiments.{experiment}.collab"] = spec
-        return {**job, "collab": canonical(spec)}
+        return {**job, "options": [*job["options"], "--collab", canonical(spec)]}
 
     # -- shards, training, scores, report ----------------------------------------
 
@@ -372,13 +374,9 @@ class Plan:
                "values": ([info_of(self.task_input(s)).format(piece=p) for p, s in entries]
                           if self.chain(task) else [])}
         settings = self.config["shard"]
-        options = [f"--sample-format {settings['sample_format']}",
-                   f"--compression {settings['compression']}",
-                   shlex.join(["--soundfonts", *(self.soundfont(s) for _, s in entries)])]
-        if job["values"]:
-            options.append(shlex.join(["--values", *job["values"]]))
-        if settings["min_rms_dbfs"] is not None:
-            options.append(f"--min-rms-dbfs {settings['min_rms_dbfs']}")
+        options = [*block_args("shard", settings),
+                   "--soundfonts", *(self.soundfont(s) for _, s in entries),
+                   *(["--values", *job["values"]] if job["values"] else [])]
         # What the windows depend on: the task's block (not its test-time timbres),
         # its chain and the SoundFonts of its pairs.
         block = {k: v for k, v in self.config["tasks"][task].items() if k != "evaluation"}
@@ -387,7 +385,7 @@ class Plan:
         # Locking changes how the file is opened, not what it holds.
         written = {k: v for k, v in settings.items() if k != "file_locking"}
         chain = self.config["tasks"][task]["input"]["chain"]
-        return {**job, "options": " ".join(options), "window": self.config["tasks"][task][
+        return {**job, "options": options, "window": self.config["tasks"][task][
             "window"], "stride": self.config["tasks"][task]["stride"],
                 "config_hash": hashlib.sha256(digest.encode()).hexdigest()[:16],
                 "config": {f"tasks.{task}": block, "shard": written,
@@ -404,9 +402,9 @@ class Plan:
             spec["collab"] = None
         autoencoder = ([CHECKPOINT.format(experiment=spec["autoencoder"])]
                        if spec["losses"]["feature"] else [])
-        options = [shlex.join(["--autoencoder", *autoencoder])] if autoencoder else []
         return {"train": self.shards(task, "train"), "valid": self.shards(task, "validation"),
-                "autoencoder": autoencoder, "spec": canonical(spec), "options": " ".join(options),
+                "autoencoder": autoencoder, "spec": canonical(spec),
+                "options": ["--autoencoder", *autoencoder] if autoencoder else [],
                 "config": {f"experiments.{experiment}": spec, "seed": self.config["seed"]},
                 "depends": [*self.shards(task, "train"), *self.shards(task, "validation"),
                             *autoencoder]}
@@ -424,13 +422,13 @@ class Plan:
                                                                  pieces))
         return {"task": task, "pieces": pieces,
                 "config": {"score": self.config["score"], "pieces": pieces, "low_hz": cutoff},
-                "options": " ".join([f"--visqol-seconds {self.config['score']['visqol_seconds']}",
-                                     *([shlex.join(["--infos", *infos])] if infos else [])]),
+                "options": [*block_args("score", self.config["score"]),
+                            *(["--infos", *infos] if infos else []),
+                            *(["--low-hz", str(cutoff)] if cutoff else [])],
                 "records": sorted({*self.records(self.estimate(system), pieces),
                                    *self.records(self.task_target(task), pieces)}),
                 "estimates": self.files(self.estimate(system), pieces),
-                "targets": self.files(self.task_target(task), pieces),
-                "low_hz": f"--low-hz {cutoff}" if cutoff else ""}
+                "targets": self.files(self.task_target(task), pieces)}
 
     def report_job(self, experiment: str) -> dict:
         """{piece: [[label, path], ...]} for the first two test pieces of the experiment's
