@@ -84,8 +84,8 @@ def test_batch_jobs_cover_the_pieces_with_their_files(plan):
     assert render["outputs"] == [f"results/render/piano/16000/{p}.flac"
                                  for p in render["pieces"]]
     assert render["midi"][0].endswith(f"p{render['pieces'][0][1:].lstrip('0') or '0'}.midi")
-    # The instrument as rendered: the render block's defaults filled in.
-    assert '"gain":0.4' in render["instrument"] and '"tail":1' in render["instrument"]
+    # The render block's keys (less the SoundFont, the instrument's) are its options.
+    assert render["options"][::2] == ["--gain", "--tail", "--max-clipped"]
     degrade = plan.degrade_job("lowres", "piano", "16000", batches[0])
     assert degrade["records"] == [f"results/render/piano/16000/batches/{batches[0]}.json"]
     assert degrade["values"][0] == degrade["outputs"][0].replace(".flac", ".json")

@@ -93,7 +93,7 @@ def cmd_render(args):
 
     def one(index):
         return render(args.midi[index], args.outputs[index], spec["name"], spec["program"],
-                      spec["soundfont"], args.rate, gain=spec["gain"], tail=spec["tail"])
+                      spec["soundfont"], args.rate, **block_values(args, "render"))
     run_batch(args.record, args.outputs, one)
 
 
@@ -246,8 +246,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--midi", nargs="+", required=True)
     s.add_argument("--outputs", nargs="+", required=True, help="one audio file per MIDI")
     s.add_argument("--instrument", type=json_arg, required=True,
-                   help='JSON: {"name", "program", "soundfont", "gain", "tail"}')
+                   help='JSON: {"name", "program", "soundfont"}')
     s.add_argument("--rate", type=int, required=True)
+    add_block_options(s, "render")
     s.add_argument("--record", help=record)
     s.set_defaults(func=cmd_render)
 

@@ -14,11 +14,13 @@ rule render:
         midi=job("render", "midi"),
         outputs=job("render", "outputs"),
         instrument=job("render", "instrument"),
+        options=job("render", "options"),
     log:
         "results/logs/render/{instrument}/{rate}/{batch}.log",
     conda:
         "../../envs/music-enhance.yaml"
     shell:
         "music-enhance render --midi {params.midi:q} --outputs {params.outputs:q} "
-        "--instrument {params.instrument:q} --rate {wildcards.rate:q} --record {output:q} "
+        "--instrument {params.instrument:q} --rate {wildcards.rate:q} {params.options:q} "
+        "--record {output:q} "
         "> {log:q} 2>&1"

@@ -245,7 +245,8 @@ def render_midi(midi: pretty_midi.PrettyMIDI, program: int, soundfont, rate: int
 
 def render(midi_path, out_path, instrument: str, program: int, soundfont, rate: int,
            gain: float = schema_default("render.gain"),
-           tail: float = schema_default("render.tail"), max_clipped: float = 1e-4) -> dict:
+           tail: float = schema_default("render.tail"),
+           max_clipped: float = schema_default("render.max_clipped")) -> dict:
     """Render one piece with one instrument; near-silent or clipping renders are errors."""
     if not Path(soundfont).is_file():
         raise FileNotFoundError(f"{soundfont}: SoundFont for instrument {instrument!r} not found")

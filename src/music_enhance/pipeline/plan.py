@@ -270,7 +270,7 @@ class Plan:
     def render_job(self, instrument: str, rate: int, batch: str) -> dict:
         pieces = self.batch_pieces(batch)
         out = fill(RENDER, instrument=instrument, rate=rate)
-        spec = {**self.config["render"], **self.config["instruments"][instrument],
+        spec = {"name": instrument, **self.config["instruments"][instrument],
                 "soundfont": self.instrument_soundfont(instrument)}
         if self.midi_digest:  # read in place from a local source: each file by its bytes
             midi = {"pieces": {p: self.midi_digest(p) for p in pieces}}
@@ -280,7 +280,8 @@ class Plan:
             midi = {"source": self.source, "pieces": pieces}
         return {"pieces": pieces, "midi": [self.midi[p] for p in pieces],
                 "outputs": self.files(out, pieces),
-                "instrument": canonical({"name": instrument, **spec}),
+                "instrument": canonical(spec),
+                "options": block_args("render", self.config["render"]),
                 "config": {"render": self.config["render"],
                            f"instruments.{instrument}": self.config["instruments"][instrument],
                            "midi": midi},
