@@ -28,6 +28,7 @@ import logging
 import math
 import os
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -250,99 +251,149 @@ class Trainer:
         set_rng_state(state["rng"])
 
 
+@dataclass
+class Progress:
+    """What a run has done, saved in ``last.pt`` and restored on resume."""
+    rows: list = field(default_factory=list)
+    best: float = math.inf
+    best_checkpoint: dict | None = None
+    drawn: int = 0  # batches drawn from the endless loader
+    step: int = 0
+
+
+def open_windows(train_shards, valid_shards, file_locking: bool, experiment: str,
+                 model: dict) -> tuple[ShardWindows, ShardWindows]:
+    sets = ShardWindows(train_shards, file_locking), ShardWindows(valid_shards, file_locking)
+    for name, windows in zip(("training", "validation"), sets, strict=True):
+        if len(windows) == 0:
+            raise ValueError(f"{experiment}: the {name} shards {windows.paths} hold no window "
+                             f"(pieces shorter than the window, or all silent?)")
+    if window_error(sets[0].window, model):
+        raise ValueError(f"{experiment}: window {window_error(sets[0].window, model)}")
+    return sets
+
+
+def validation_windows(valid_set: ShardWindows) -> tuple:
+    """A fixed spread of at most VALID_WINDOWS windows: (inputs, targets)."""
+    keep = np.linspace(0, len(valid_set) - 1, min(VALID_WINDOWS, len(valid_set))).astype(int)
+    return valid_set.__getitems__(np.unique(keep))[:2]
+
+
+def run_fingerprint(spec: dict, seed: int, world: int, provenance, shards) -> str:
+    """What ``last.pt`` must belong to. The provenance key covers the config, code and
+    inputs upstream (a changed chain value makes other shards); by hand, without one,
+    the shards' paths and contents."""
+    inputs = (json.loads(Path(provenance).read_text())["key"] if provenance else
+              {str(p): sha256(p) for p in shards})
+    return canonical({"spec": spec, "seed": seed, "world": world,
+                      "code": code_version("train"), "inputs": inputs})
+
+
+def resume(trainer: Trainer, last_path: Path, fingerprint: str, out_checkpoint) -> Progress:
+    state = load_resume(last_path, fingerprint)
+    if not state:
+        return Progress()
+    trainer.load_state(state["trainer"])
+    done = Progress(state["rows"], state["best"], state["best_checkpoint"], state["drawn"],
+                    state["step"])
+    log.info("resuming %s from %s at step %d", trainer.experiment, last_path, done.step)
+    if not Path(out_checkpoint).exists() and done.best_checkpoint:
+        atomic_save(done.best_checkpoint, out_checkpoint)
+    return done
+
+
+def next_batch(trainer: Trainer, batches, done: Progress) -> tuple:
+    """(input, target) on the device; an autoencoder (identity) maps target to target."""
+    x, y = (t.to(trainer.device, non_blocking=True) for t in next(batches)[:2])
+    done.drawn += 1
+    return (y if trainer.spec["identity"] else x), y
+
+
+def train_step(trainer: Trainer, batches, done: Progress, step: int, measure: bool) -> dict:
+    """The discriminator's steps when due, then one generator step: the step's row."""
+    trainer.step, row = step, {"step": step}
+    if trainer.discriminator_due(step):
+        for _ in range(trainer.discriminator.critic_steps):
+            trainer.last_d_loss = row["d_loss"] = trainer.discriminator_step(
+                *next_batch(trainer, batches, done))
+        trainer.update_schedule(step)
+    row.update(trainer.generator_step(*next_batch(trainer, batches, done), measure=measure))
+    row["lr"] = trainer.opt_g.param_groups[0]["lr"]
+    return row
+
+
+def validate(trainer: Trainer, row: dict, valid: tuple, done: Progress, out_checkpoint,
+             attrs: dict) -> None:
+    """Validation scores into ``row``; the generator with the lowest LSD is the output."""
+    inputs, targets = valid
+    spec = trainer.spec
+    row.update(trainer.validate(targets if spec["identity"] else inputs, targets,
+                                spec["batch_size"]))
+    main = trainer.rank == 0
+    if main:  # a line per validation in the job's log: where progress shows
+        log.info("%s step %d/%d: train loss %.4g, validation SNR %.2f dB, LSD %.3f, "
+                 "MR-STFT %.3f", trainer.experiment, row["step"], spec["steps"],
+                 row["train_loss"], row["valid_snr"], row["valid_lsd"], row["valid_mrstft"])
+    if trainer.scheduler:
+        trainer.scheduler.step(row["valid_loss"])
+    if main and row["valid_lsd"] < done.best:
+        done.best = row["valid_lsd"]
+        done.best_checkpoint = save_checkpoint(
+            out_checkpoint, trainer.generator, spec, attrs, row["step"], trainer.experiment,
+            trainer.discriminator, {k: row[k] for k in row if "valid" in k})
+
+
+def save_last(trainer: Trainer, done: Progress, fingerprint: str, last_path) -> None:
+    atomic_save({"fingerprint": fingerprint, "step": done.step, "drawn": done.drawn,
+                 "rows": done.rows, "best": done.best, "trainer": trainer.state(),
+                 "best_checkpoint": done.best_checkpoint}, last_path)
+
+
 def train(train_shards, valid_shards, out_checkpoint, out_metrics, experiment: str,
           spec: dict, seed: int, threads: int = 1, autoencoder: str | None = None,
           file_locking: bool = True, provenance: str | None = None) -> dict:
     torch.set_num_threads(max(1, threads))
     spec = filled("experiment", spec, experiment)
-    train_set, valid_set = (ShardWindows(train_shards, file_locking),
-                            ShardWindows(valid_shards, file_locking))
-    for name, windows in (("training", train_set), ("validation", valid_set)):
-        if len(windows) == 0:
-            raise ValueError(f"{experiment}: the {name} shards {windows.paths} hold no window "
-                             f"(pieces shorter than the window, or all silent?)")
-    if window_error(train_set.window, spec["model"]):
-        raise ValueError(f"{experiment}: window {window_error(train_set.window, spec['model'])}")
+    train_set, valid_set = open_windows(train_shards, valid_shards, file_locking, experiment,
+                                        spec["model"])
     trainer = Trainer(spec, experiment, seed, autoencoder)
     main = trainer.rank == 0
-    batch_size, steps = spec["batch_size"], spec["steps"]
-    loader, sampler = window_loader(train_set, batch_size,
+    steps, every = spec["steps"], spec["checkpoint_every"] or spec["validate_every"]
+    loader, sampler = window_loader(train_set, spec["batch_size"],
                                     derive_seed(seed, "batches", experiment),
                                     workers=spec["workers"])
-    keep = np.linspace(0, len(valid_set) - 1, min(VALID_WINDOWS, len(valid_set))).astype(int)
-    valid_x, valid_y, _ = valid_set.__getitems__(np.unique(keep))
+    valid = validation_windows(valid_set)
     attrs = {"sample_rate": train_set.sample_rate, "window": train_set.window}
-
     last_path = Path(out_checkpoint).with_name("last.pt")
-    # The provenance key covers the config, code and inputs upstream (a changed chain
-    # value makes other shards); by hand, without one, the shards' paths and contents.
-    inputs = (json.loads(Path(provenance).read_text())["key"] if provenance else
-              {str(p): sha256(p) for p in [*train_shards, *valid_shards]})
-    fingerprint = canonical({"spec": spec, "seed": seed, "world": trainer.world,
-                             "code": code_version("train"), "inputs": inputs})
-    resume = load_resume(last_path, fingerprint)
-    rows, best, best_checkpoint, drawn, first = [], math.inf, None, 0, 1
-    if resume:
-        trainer.load_state(resume["trainer"])
-        rows, best, best_checkpoint, drawn, first = (
-            resume["rows"], resume["best"], resume["best_checkpoint"], resume["drawn"],
-            resume["step"] + 1)
-        log.info("resuming %s from %s at step %d", experiment, last_path, resume["step"])
-        if not Path(out_checkpoint).exists() and best_checkpoint:
-            atomic_save(best_checkpoint, out_checkpoint)
+    fingerprint = run_fingerprint(spec, seed, trainer.world, provenance,
+                                  [*train_shards, *valid_shards])
+    done = resume(trainer, last_path, fingerprint, out_checkpoint)
+    first = done.step + 1
     writer = tensorboard_writer(Path(out_checkpoint).parent / "tensorboard") if main else None
-    batches = endless(loader, sampler, drawn)
-    critic_steps = trainer.discriminator.critic_steps if trainer.discriminator else 1
-    identity = spec["identity"]  # an autoencoder: target -> target
-    every = spec["checkpoint_every"] or spec["validate_every"]
-    progress = tqdm(range(first, steps + 1), desc=f"train {experiment}", mininterval=5,
-                    disable=not main, initial=first - 1, total=steps)
+    batches = endless(loader, sampler, done.drawn)
+    bar = tqdm(range(first, steps + 1), desc=f"train {experiment}", mininterval=5,
+               disable=not main, initial=first - 1, total=steps)
     start = time.time()
-    for step in progress:
-        trainer.step = step
-        row = {"step": step}
-        if trainer.discriminator_due(step):
-            for _ in range(critic_steps):
-                x, y = (t.to(trainer.device, non_blocking=True) for t in next(batches)[:2])
-                drawn += 1
-                trainer.last_d_loss = row["d_loss"] = trainer.discriminator_step(
-                    y if identity else x, y)
-            trainer.update_schedule(step)
-        x, y = (t.to(trainer.device, non_blocking=True) for t in next(batches)[:2])
-        drawn += 1
+    for step in bar:
         validating = step % spec["validate_every"] == 0 or step == steps
-        row.update(trainer.generator_step(y if identity else x, y, measure=validating))
-        row["lr"] = trainer.opt_g.param_groups[0]["lr"]
+        row = train_step(trainer, batches, done, step, measure=validating)
         # refresh=False: the bar redraws at most every mininterval, not every step.
-        progress.set_postfix(loss=f"{row['train_loss']:.2e}", refresh=False)
+        bar.set_postfix(loss=f"{row['train_loss']:.2e}", refresh=False)
         if validating:
-            row.update(trainer.validate(valid_y if identity else valid_x, valid_y,
-                                        batch_size))
-            if main:  # a line per validation in the job's log: where progress shows
-                log.info("%s step %d/%d: train loss %.4g, validation SNR %.2f dB, LSD %.3f, "
-                         "MR-STFT %.3f", experiment, step, steps, row["train_loss"],
-                         row["valid_snr"], row["valid_lsd"], row["valid_mrstft"])
-            if trainer.scheduler:
-                trainer.scheduler.step(row["valid_loss"])
-            if main and row["valid_lsd"] < best:
-                best = row["valid_lsd"]
-                best_checkpoint = save_checkpoint(
-                    out_checkpoint, trainer.generator, spec, attrs, step, experiment,
-                    trainer.discriminator, {k: row[k] for k in row if "valid" in k})
-        rows.append(row)
+            validate(trainer, row, valid, done, out_checkpoint, attrs)
+        done.rows.append(row)
+        done.step = step
         if writer:
             for key, value in row.items():
                 if key != "step":
                     writer.add_scalar(key, value, step)
         if main and (step % every == 0 or step == steps):
-            atomic_save({"fingerprint": fingerprint, "step": step, "drawn": drawn, "rows": rows,
-                         "best": best, "trainer": trainer.state(),
-                         "best_checkpoint": best_checkpoint}, last_path)
-            write_metrics(out_metrics, rows)
+            save_last(trainer, done, fingerprint, last_path)
+            write_metrics(out_metrics, done.rows)
     if writer:
         writer.close()
     if main:
-        write_metrics(out_metrics, rows)
+        write_metrics(out_metrics, done.rows)
         if spec["collab"] and spec["collab"]["shaping_iters"]:
             shape(out_checkpoint, spec, batches, trainer.device)
     digests = [state_digest(trainer.generator)]
@@ -351,9 +402,9 @@ def train(train_shards, valid_shards, out_checkpoint, out_metrics, experiment: s
         dist.all_gather_object(gathered, digests[0])
         digests = gathered
     log.info("%s: %d steps in %.1f s, %.1f samples/s", experiment, steps - first + 1,
-             time.time() - start, (steps - first + 1) * batch_size * train_set.window
+             time.time() - start, (steps - first + 1) * spec["batch_size"] * train_set.window
              / max(time.time() - start, 1e-9))
-    return {"best_valid_lsd": best, "steps": steps, "rank_digests": digests,
+    return {"best_valid_lsd": done.best, "steps": steps, "rank_digests": digests,
             "resumed_from": first - 1}
 
 
