@@ -124,6 +124,8 @@ class Plan:
         # Unseen timbres: every system again on test pieces rendered with another
         # SoundFont ("<system>@<soundfont>"), through virtual instruments, tasks and
         # (untrained) experiments named "<name>@<soundfont>" ('@' is in no config name).
+        # The names are for display and paths: what a variant stands for is recorded
+        # (evaluated: each such experiment -> the trained one whose generator it uses).
         self.evaluated = {}
         # More timbres to train on: per task, the variants whose train and validation
         # pairs join its shards (rendered with another SoundFont, "<task>@<soundfont>").
@@ -315,7 +317,7 @@ class Plan:
         pieces = self.batch_pieces(batch)
         out = fill(COLLAB if collab else ENHANCE, experiment=experiment)
         # An unseen-timbre experiment enhances with the trained experiment's generator.
-        checkpoint = CHECKPOINT.format(experiment=experiment.split("@")[0])
+        checkpoint = CHECKPOINT.format(experiment=self.evaluated.get(experiment, experiment))
         return {"pieces": pieces, "records": self.records(self.task_input(task), pieces),
                 "inputs": self.files(self.task_input(task), pieces), "checkpoint": checkpoint,
                 "outputs": self.files(out, pieces), "infos": self.files(info_of(out), pieces),
