@@ -93,7 +93,8 @@ def test_sampling_stops_once_the_score_passes_eta(trained):
 def test_bad_layer_names_the_key():
     generator = build_model({"name": "unet", "channels": [4, 8], "kernels": [9, 9]})
     with pytest.raises(ValueError, match="collab.layer: 3 is not an up-sampling block"):
-        CollaborativeSampler(generator, build_discriminator({"name": "bce", "lr": 1e-3}), 3, 0.1, 0.5, 2)
+        CollaborativeSampler(generator, build_discriminator({"name": "bce", "lr": 1e-3}), 3,
+                             0.1, 0.5, 2)
 
 
 def test_shaping_trains_only_the_discriminator(tmp_path):
