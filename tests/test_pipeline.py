@@ -65,6 +65,7 @@ def test_whole_dag_scores_model_and_baseline(finished_run):
     manifest = pd.read_csv(workdir / "results/manifest.csv")
     assert sorted(manifest["split"]) == ["test", "train", "validation"]
     assert (workdir / "results/report/unet_l2/spectrogram.png").stat().st_size > 10_000
+    assert (workdir / "results/report/tasks/piano_sr.png").stat().st_size > 10_000
     metrics = pd.read_csv(workdir / "results/train/unet_l2/metrics.csv")
     assert list(metrics["step"]) == list(range(1, 21))
     assert list(metrics.dropna(subset=["valid_lsd"])["step"]) == [10, 20]
@@ -99,7 +100,7 @@ def test_until_builds_up_to_a_stage(finished_run, tmp_path):
     write_config(tmp_path, finished_run[1])
     assert planned_jobs(tmp_path) == {
         "download": 1, "manifest": 1, "render": 3, "degrade": 3, "shard": 2, "train": 1,
-        "enhance": 1, "baseline": 3, "score": 5, "summarise": 1, "report": 1,
+        "enhance": 1, "baseline": 3, "score": 5, "summarise": 1, "report": 1, "compare": 1,
         "report_tables": 1, "all": 1}
     run_snakemake(tmp_path, "--until", "degrade")
     # A batch per split (one piece each here); each file where it always was, listed
@@ -148,7 +149,7 @@ def test_changed_low_rate_reruns_degrade_and_downstream_not_render(finished_run)
     write_config(workdir, config)
     assert planned_jobs(workdir) == {
         "degrade": 3, "shard": 2, "train": 1, "enhance": 1, "baseline": 3, "score": 5,
-        "summarise": 1, "report": 1, "report_tables": 1, "all": 1}
+        "summarise": 1, "report": 1, "compare": 1, "report_tables": 1, "all": 1}
     run_snakemake(workdir)
     assert renders == {p: p.stat().st_mtime_ns for p in renders}
     after = pd.read_csv(workdir / "results/scores/summary.csv")

@@ -429,3 +429,14 @@ def test_training_soundfonts_join_the_shards_with_their_soundfont_recorded():
     assert plan.render_job("piano@fluid", 16000, plan.batches("train")[0])["pieces"]
     assert plan.render_job("piano", 16000, plan.batches("train")[0]) == bare.render_job(
         "piano", 16000, plan.batches("train")[0])
+
+
+def test_compare_puts_every_model_of_a_task_side_by_side(plan):
+    job = plan.compare_job("piano_sr")
+    piece = plan.pieces("test")[0]
+    labels = [label for label, _ in job["config"]["files"]]
+    assert labels == ["input", "target", "gan", "unet_l2", "gan.collab", "piano_sr.cubic",
+                      "piano_sr.linear", "piano_sr.sinc"]
+    assert job["config"]["files"][2] == ["gan", f"results/enhance/gan/{piece}.flac"]
+    assert "results/report/tasks/piano_sr.png" in plan.targets()
+

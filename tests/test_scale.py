@@ -34,5 +34,5 @@ def test_full_size_dag_plans_every_job(tmp_path):
     assert counts == {
         "manifest": 1, "render": 3 * batches, "degrade": batches, "shard": shards,
         "train": 2, "enhance": 2 * 2, "baseline": 3 * 2, "score": 2 + 4 + 1, "summarise": 1,
-        "report": 2, "report_tables": 1, "all": 1,
-        "total": 4 * batches + shards + 2 + 4 + 6 + 7 + 1 + 2 + 1 + 1 + 1}
+        "report": 2, "compare": 2, "report_tables": 1, "all": 1,
+        "total": 4 * batches + shards + 2 + 4 + 6 + 7 + 1 + 2 + 2 + 1 + 1 + 1}

@@ -194,6 +194,11 @@ def cmd_report(args):
     report_experiment(args.pieces, args.metrics, args.out_dir, args.title)
 
 
+def cmd_compare(args):
+    from .evaluation.report import comparison_figure
+    comparison_figure(dict(args.files), args.out, args.title)
+
+
 def cmd_report_tables(args):
     from .evaluation.report import config_html, summary_html
     summary_html(args.summary, args.summary_html)
@@ -347,6 +352,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--metrics", required=True, help="the experiment's metrics.csv")
     s.add_argument("--title", required=True)
     s.set_defaults(func=cmd_report)
+
+    s = sub.add_parser("compare", help="spectrograms of one piece's systems side by side")
+    s.add_argument("out")
+    s.add_argument("--files", type=json_arg, required=True,
+                   help='JSON [[label, audio path], ...] in display order')
+    s.add_argument("--title", required=True)
+    s.set_defaults(func=cmd_compare)
 
     s = sub.add_parser("report-tables", help="the score table and the config as HTML")
     s.add_argument("summary")

@@ -18,6 +18,7 @@ from music_enhance.pipeline.plan import (
     BASELINE,
     CHECKPOINT,
     COLLAB,
+    COMPARE,
     CORPUS,
     CORPUS_CHECKED,
     DEGRADE,

@@ -1,6 +1,7 @@
 # report: what `snakemake --report` shows: per experiment the spectrograms of two
 # test pieces (input, target, baselines, output), training curves and audio
-# excerpts; the score table with the best per column marked; the config used.
+# excerpts; per task every model side by side on one piece; the score table with
+# the best per column marked; the config used.
 
 
 rule report:
@@ -36,6 +37,28 @@ rule report:
     shell:
         "music-enhance report $(dirname {output.spectrogram:q}) --pieces {params.pieces:q} "
         "--metrics {input.metrics:q} --title {wildcards.experiment:q} > {log:q} 2>&1"
+
+
+rule compare:
+    input:
+        stamp=provenance("compare"),
+        audio=job("compare", "records"),
+    output:
+        report(
+            COMPARE,
+            caption="../report/compare.rst",
+            category="Spectrograms",
+            subcategory="every model",
+        ),
+    params:
+        files=job("compare", "files"),
+    log:
+        "results/logs/report/compare/{task}.log",
+    conda:
+        "../../envs/music-enhance.yaml"
+    shell:
+        "music-enhance compare {output:q} --files {params.files:q} --title {wildcards.task:q} "
+        "> {log:q} 2>&1"
 
 
 rule report_tables:

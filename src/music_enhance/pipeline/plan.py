@@ -46,6 +46,7 @@ MANIFEST = "results/manifest.csv"
 SCORE = "results/scores/{system}.csv"
 SUMMARY = "results/scores/summary.csv"
 REPORT = "results/report/{experiment}"
+COMPARE = "results/report/tasks/{task}.png"
 
 
 def fill(template: str, **fields) -> str:
@@ -67,6 +68,7 @@ OUTPUTS = {
     "manifest": [MANIFEST, "results/skipped.csv"],
     "summarise": [SUMMARY],
     "report_tables": ["results/report/summary.html", "results/report/config.html"],
+    "compare": [COMPARE],
     "render": [record_of(RENDER)],
     "degrade": [record_of(DEGRADE)],
     "baseline": [record_of(BASELINE)],
@@ -79,7 +81,8 @@ OUTPUTS = {
                f"{REPORT}/excerpts.html"],
 }
 # The stage (its code, config.STAGE_ENTRIES) of each rule, where the names differ.
-RULE_STAGE = {"summarise": "score", "report_tables": "report", "enhance_collab": "enhance"}
+RULE_STAGE = {"summarise": "score", "report_tables": "report", "compare": "report",
+              "enhance_collab": "enhance"}
 # The plan's job method of each rule, where the names differ.
 RULE_JOB = {"enhance_collab": "collab"}
 
@@ -455,6 +458,25 @@ class Plan:
                 "config": {"pieces": layout},
                 "depends": [*records, METRICS.format(experiment=experiment)]}
 
+    def compared_tasks(self) -> list[str]:
+        """The tasks with a model to compare: those of the trained experiments."""
+        return sorted({self.config["experiments"][e]["task"] for e in self.experiments})
+
+    def compare_job(self, task: str) -> dict:
+        """[[label, path], ...] of the first test piece: input, target, then every
+        model of the task (its experiments and their collaborative sampling) and the
+        task's baselines, side by side."""
+        piece = self.pieces("test")[0]
+        systems = [s for s in self.systems if self.system_task(s) == task
+                   and (s not in self.baselines or self.baselines[s][1] != "input")]
+        templates = [self.task_input(task), self.task_target(task),
+                     *(self.estimate(s) for s in systems)]
+        layout = [[label, template.format(piece=piece)] for label, template in
+                  zip(["input", "target", *systems], templates, strict=True)]
+        records = sorted({r for t in templates for r in self.records(t, [piece])})
+        return {"files": canonical(layout), "records": records,
+                "config": {"files": layout}}
+
     # -- whole-run jobs -------------------------------------------------------------
 
     def download_job(self) -> dict:
@@ -505,7 +527,8 @@ class Plan:
     def targets(self) -> list[str]:
         """What a whole run makes (the rule ``all``)."""
         return [MANIFEST, SUMMARY, OUTPUTS["report_tables"][0],
-                *(OUTPUTS["report"][0].format(experiment=e) for e in self.experiments)]
+                *(OUTPUTS["report"][0].format(experiment=e) for e in self.experiments),
+                *(COMPARE.format(task=t) for t in self.compared_tasks())]
 
     def jobs_below(self, paths) -> list[tuple[str, dict]]:
         """(rule, wildcards) of every job that ``paths`` are made by or from."""
