@@ -209,7 +209,17 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="music-enhance", description=__doc__)
     p.add_argument("--version", action="version", version=__version__)
     sub = p.add_subparsers(dest="command", required=True)
+    for add in (corpus_commands, data_commands, training_commands, evaluation_commands,
+                table_commands):
+        add(sub)
+    return p
 
+
+RECORD = "JSON record of the batch written last (the file the DAG tracks)"
+
+
+def corpus_commands(sub) -> None:
+    """The corpus: the demo's MIDI, MAESTRO's download, the manifest."""
     s = sub.add_parser("demo", help="write the synthetic MIDI corpus (source: demo)")
     s.add_argument("out_dir")
     s.add_argument("checked", help="JSON record of the corpus (no unreadable MIDI)")
@@ -246,7 +256,9 @@ def parser() -> argparse.ArgumentParser:
                    default=schema_default("on_bad_midi"))
     s.set_defaults(func=cmd_manifest)
 
-    record = "JSON record of the batch written last (the file the DAG tracks)"
+
+def data_commands(sub) -> None:
+    """The per-piece data stages: render, degrade, and the shards."""
     s = sub.add_parser("render", help="render MIDI files with one instrument")
     s.add_argument("--midi", nargs="+", required=True)
     s.add_argument("--outputs", nargs="+", required=True, help="one audio file per MIDI")
@@ -254,7 +266,7 @@ def parser() -> argparse.ArgumentParser:
                    help='JSON: {"name", "program", "soundfont"}')
     s.add_argument("--rate", type=int, required=True)
     add_block_options(s, "render")
-    s.add_argument("--record", help=record)
+    s.add_argument("--record", help=RECORD)
     s.set_defaults(func=cmd_render)
 
     s = sub.add_parser("degrade", help="apply a degradation chain to renders")
@@ -267,7 +279,7 @@ def parser() -> argparse.ArgumentParser:
                    help="JSON list of steps, as a chain of the config")
     s.add_argument("--seed", type=int, required=True)
     add_block_options(s, "degrade")
-    s.add_argument("--record", help=record)
+    s.add_argument("--record", help=RECORD)
     s.set_defaults(func=cmd_degrade)
 
     s = sub.add_parser("shard", help="window some pieces of one task's split into HDF5")
@@ -288,6 +300,9 @@ def parser() -> argparse.ArgumentParser:
     add_block_options(s, "shard")
     s.set_defaults(func=cmd_shard)
 
+
+def training_commands(sub) -> None:
+    """Training one experiment."""
     s = sub.add_parser("train", help="train one experiment")
     s.add_argument("checkpoint")
     s.add_argument("metrics")
@@ -306,6 +321,9 @@ def parser() -> argparse.ArgumentParser:
                         "same key (same config, code and inputs upstream)")
     s.set_defaults(func=cmd_train)
 
+
+def evaluation_commands(sub) -> None:
+    """Enhancement, baselines and scores."""
     s = sub.add_parser("enhance", help="enhance whole files with a trained generator")
     s.add_argument("--inputs", nargs="+", required=True)
     s.add_argument("--outputs", nargs="+", required=True)
@@ -316,7 +334,7 @@ def parser() -> argparse.ArgumentParser:
                    help="JSON {layer, step_size, eta, max_iters}: collaborative sampling")
     s.add_argument("--infos", nargs="+",
                    help="per output, write samples, seconds, real-time factor here (JSON)")
-    s.add_argument("--record", help=record)
+    s.add_argument("--record", help=RECORD)
     s.set_defaults(func=cmd_enhance)
 
     s = sub.add_parser("baseline", help="a classical baseline from degraded inputs")
@@ -324,7 +342,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--outputs", nargs="+", required=True)
     s.add_argument("--method", required=True, choices=["linear", "cubic", "sinc", "wiener"])
     s.add_argument("--low-rate", type=int, help="the chain's resample rate (upsamplers)")
-    s.add_argument("--record", help=record)
+    s.add_argument("--record", help=RECORD)
     s.set_defaults(func=cmd_baseline)
 
     s = sub.add_parser("score", help="SNR and LSD per piece of one system")
@@ -339,6 +357,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--infos", nargs="+", help="enhancement JSON per piece (real-time factor)")
     s.set_defaults(func=cmd_score)
 
+
+def table_commands(sub) -> None:
+    """The summary, the report's figures and tables."""
     s = sub.add_parser("summarise", help="one row per system from per-piece score CSVs")
     s.add_argument("out")
     s.add_argument("scores", nargs="+")
@@ -373,7 +394,6 @@ def parser() -> argparse.ArgumentParser:
                    help="the command that produced the summary, quoted in the text")
     s.add_argument("--commit", help="the commit of the code that made the scores, quoted")
     s.set_defaults(func=cmd_results_table)
-    return p
 
 
 def cmd_results_table(args):
