@@ -103,20 +103,7 @@ def build_manifest(metadata: pd.DataFrame, corpus_dir, filters: dict,
                                  f"piece of {corpus}")
     # Deterministic selection: sorted by id within each split, then the first N.
     table = table.assign(order=table["split"].map(_split_order)).sort_values(["order", "id"])
-    skipped = pd.DataFrame(columns=["id", "midi", "reason"])
-    if bad_midi is not None and len(bad_midi):
-        bad_midi = bad_midi.set_index(bad_midi["midi_filename"].map(piece_id))
-        is_bad = table["id"].isin(bad_midi.index)
-        if is_bad.any() and on_bad_midi == "fail":
-            first = bad_midi.loc[table.loc[is_bad, "id"].iloc[0]]
-            raise ValueError(
-                f"{is_bad.sum()} selected MIDI file(s) cannot be read, e.g. "
-                f"{first['file'] or first['midi_filename']}: {first['reason']}. Fix or "
-                f"replace the file and run again (the corpus is checked again whenever its "
-                f"source changes), or set on_bad_midi: skip to leave such pieces out")
-        skipped = table.loc[is_bad, ["id", "midi"]].assign(
-            reason=table.loc[is_bad, "id"].map(bad_midi["reason"]))
-        table = table[~is_bad]
+    table, skipped = _without_bad_midi(table, bad_midi, on_bad_midi)
     if filters["max_pieces_per_split"]:
         table = table.groupby("split", sort=False).head(filters["max_pieces_per_split"])
     for split in splits:
@@ -124,6 +111,27 @@ def build_manifest(metadata: pd.DataFrame, corpus_dir, filters: dict,
             raise ValueError(f"on_bad_midi: skipping unreadable MIDI leaves no {split} piece "
                              f"of {corpus}")
     return table[COLUMNS].reset_index(drop=True), skipped.reset_index(drop=True)
+
+
+def _without_bad_midi(table: pd.DataFrame, bad_midi: pd.DataFrame | None,
+                      on_bad_midi: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The table less its unreadable pieces, and those pieces with the reason; with
+    on_bad_midi fail, an error naming the first."""
+    skipped = pd.DataFrame(columns=["id", "midi", "reason"])
+    if bad_midi is None or not len(bad_midi):
+        return table, skipped
+    bad_midi = bad_midi.set_index(bad_midi["midi_filename"].map(piece_id))
+    is_bad = table["id"].isin(bad_midi.index)
+    if is_bad.any() and on_bad_midi == "fail":
+        first = bad_midi.loc[table.loc[is_bad, "id"].iloc[0]]
+        raise ValueError(
+            f"{is_bad.sum()} selected MIDI file(s) cannot be read, e.g. "
+            f"{first['file'] or first['midi_filename']}: {first['reason']}. Fix or "
+            f"replace the file and run again (the corpus is checked again whenever its "
+            f"source changes), or set on_bad_midi: skip to leave such pieces out")
+    skipped = table.loc[is_bad, ["id", "midi"]].assign(
+        reason=table.loc[is_bad, "id"].map(bad_midi["reason"]))
+    return table[~is_bad], skipped
 
 
 def _split_order(split: str) -> int:
