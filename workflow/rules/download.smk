@@ -25,8 +25,10 @@ if config["source"] == "demo":
             "--seed {params.seed} > {log:q} 2>&1"
 
 else:
-    # The same job as an ordinary rule when the pieces are planned at start-up,
-    # else as a checkpoint that plans them once it is done (common.smk).
+    # The same job (one declaration) as an ordinary rule when the pieces are planned
+    # at start-up, else as a checkpoint that plans them once it is done (common.smk).
+    # Not a checkpoint always: then a dry run after a fresh copy of the same archive
+    # plans jobs again (tests/test_download.py, the fresh-copy test).
     MAESTRO_DOWNLOAD = dict(
         input={"stamp": provenance("download")},
         output={"corpus": directory(CORPUS), "checked": CORPUS_CHECKED},
