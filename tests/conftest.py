@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import yaml
 
+from music_enhance.core.config import SCHEMA, validate_config
 from music_enhance.pipeline.plan import batch_count, piece_batch
 
 REPO = Path(__file__).resolve().parents[1]
@@ -18,6 +19,7 @@ BIN = Path(sys.executable).parent
 def tiny_config() -> dict:
     """The default config shrunk to seconds: 3 short pieces, one 2-level U-Net, 20 steps."""
     config = yaml.safe_load((REPO / "config.yaml").read_text())
+    validate_config(config, SCHEMA)  # every key present, the schema's defaults filled in
     config["demo"] = {"pieces": 3, "min_duration": 3, "max_duration": 4}
     config["render"]["soundfont"] = SMALL_SOUNDFONT
     config["chains"] = {"lowres": [{"step": "resample", "low_rate": 8000, "quality": "v"}]}
