@@ -7,7 +7,14 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .core.defaults import block_keys, block_options, filled, option_flag, schema_default
+from .core.defaults import (
+    block_keys,
+    block_options,
+    filled,
+    first_error,
+    option_flag,
+    schema_default,
+)
 
 log = logging.getLogger("music_enhance")
 
@@ -26,9 +33,25 @@ def add_block_options(sub, block: str) -> None:
         types = node.get("type", [])
         types = types if isinstance(types, list) else [types]
         convert = int if "integer" in types else float if "number" in types else None
-        sub.add_argument(option_flag(key), type=convert, choices=node.get("enum"),
+        sub.add_argument(option_flag(key), type=checked(convert, node) if convert else None,
+                         choices=node.get("enum"),
                          default=node["default"], help=f"{node.get('description', '')} "
                          f"(config: {block}.{key})")
+
+
+def checked(convert, node: dict):
+    """An argument type: a number checked against its schema (minimum, maximum)."""
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        error = first_error(value, node, "")
+        if error:
+            raise argparse.ArgumentTypeError(error.removeprefix("(top level): "))
+        return value
+    parse.__name__ = convert.__name__
+    return parse
 
 
 def block_values(args, block: str) -> dict:
@@ -151,12 +174,15 @@ def cmd_train(args):
 
 def cmd_enhance(args):
     from .core.batch import run_batch
-    from .evaluation.enhance import enhance
+    from .evaluation.enhance import enhance, output_error
     same_length(args, "inputs", "outputs", *(["infos"] if args.infos else []))
+    for source, out in zip(args.inputs, args.outputs, strict=True):
+        if output_error(source, out):  # every pair, before the first file is enhanced
+            raise ValueError(f"--outputs: {output_error(source, out)}")
 
     def one(index):
         info = enhance(args.inputs[index], args.outputs[index], args.checkpoint,
-                       threads=args.threads, collab=args.collab,
+                       threads=args.threads, collab=args.collab, device=args.device,
                        **block_values(args, "enhance"))
         if args.infos:
             Path(args.infos[index]).write_text(json.dumps(info, indent=1) + "\n")
@@ -325,12 +351,17 @@ def training_commands(sub) -> None:
 def evaluation_commands(sub) -> None:
     """Enhancement, baselines and scores."""
     s = sub.add_parser("enhance", help="enhance whole files with a trained generator")
-    s.add_argument("--inputs", nargs="+", required=True)
-    s.add_argument("--outputs", nargs="+", required=True)
-    s.add_argument("--checkpoint", required=True)
-    s.add_argument("--threads", type=int, default=1)
+    s.add_argument("--inputs", nargs="+", required=True,
+                   help="audio files at any rate, length and channel count")
+    s.add_argument("--outputs", nargs="+", required=True,
+                   help="one per input, at its rate; the format follows the extension "
+                        "(.wav or .flac)")
+    s.add_argument("--checkpoint", required=True, help="a generator.pt written by train")
+    s.add_argument("--threads", type=int, default=1, help="CPU threads")
+    s.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                   help="where the networks run (auto: the GPU when there is one)")
     add_block_options(s, "enhance")
-    s.add_argument("--collab", type=json_arg,
+    s.add_argument("--collab", type=config_arg("collab"),
                    help="JSON {layer, step_size, eta, max_iters}: collaborative sampling")
     s.add_argument("--infos", nargs="+",
                    help="per output, write samples, seconds, real-time factor here (JSON)")
