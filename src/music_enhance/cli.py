@@ -498,7 +498,7 @@ def main(argv=None) -> int:
     args = parser().parse_args(argv)
     try:
         args.func(args)
-    except (ValueError, FileNotFoundError, FloatingPointError) as err:
+    except (ValueError, OSError, FloatingPointError) as err:  # OSError: a full disk too
         print(f"music-enhance {args.command}: error: {err}", file=sys.stderr)
         return 1
     return 0

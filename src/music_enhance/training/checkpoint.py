@@ -22,8 +22,13 @@ def atomic_save(obj, path) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.part")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    except (OSError, RuntimeError) as err:  # torch says RuntimeError for a full disk
+        raise OSError(f"{path}: cannot write the checkpoint ({err})") from None
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def cpu_state(model) -> dict:
