@@ -88,3 +88,11 @@ def test_filters_selecting_nothing_name_the_filter(tmp_path):
         build_manifest(metadata, tmp_path, {"composers": ["Liszt"]})
     with pytest.raises(FileNotFoundError, match="nowhere/maestro-v3.0.0/maestro-v3.0.0.csv"):
         read_metadata(tmp_path / "nowhere")
+
+
+def test_a_piece_id_that_reads_as_an_option_is_refused(tmp_path):
+    metadata = demo_metadata(6, 5, 9, seed=3)
+    metadata.loc[0, "midi_filename"] = "-n.midi"
+    with pytest.raises(ValueError, match=r"-n.midi: its piece id '-n' is empty or starts "
+                                         r"with '-'"):
+        build_manifest(metadata, tmp_path, {})

@@ -78,7 +78,7 @@ def test_wrong_files_are_clear_errors(tmp_path, identity_checkpoint):
     with pytest.raises(ValueError, match="x.flac: cannot read audio"):
         enhance(tmp_path / "x.flac", tmp_path / "o.flac", identity_checkpoint)
     write_audio(tmp_path / "ok.flac", np.zeros(100, np.float32), 16000)
-    with pytest.raises(ValueError, match="missing.pt: not a readable checkpoint"):
+    with pytest.raises(ValueError, match="missing.pt: no checkpoint file there"):
         enhance(tmp_path / "ok.flac", tmp_path / "o.flac", tmp_path / "missing.pt")
     with pytest.raises(ValueError, match="enhance.merge: unknown merge 'blend'"):
         merge_windows(Identity(), np.zeros(10, np.float32), 256, merge="blend")
@@ -102,3 +102,84 @@ def test_a_failed_write_leaves_no_part_file(tmp_path):
     with pytest.raises(AssertionError):  # what soundfile raises for NaN in FLAC
         write_audio(tmp_path / "o.flac", np.full(100, np.nan, np.float32), 16000)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_band_above_the_models_is_kept_at_its_level(tmp_path, identity_checkpoint):
+    """A 44.1 kHz file through a 16 kHz model keeps its content above 8 kHz: a tone at
+    15 kHz comes out at its level, and an identity model returns the input."""
+    rate = 44100
+    t = np.arange(2 * rate) / rate
+    audio = (0.3 * np.sin(2 * np.pi * 440 * t) + 0.1 * np.sin(2 * np.pi * 15000 * t))
+    sf.write(tmp_path / "in.wav", audio.astype(np.float32), rate, subtype="FLOAT")
+    enhance(tmp_path / "in.wav", tmp_path / "out.wav", identity_checkpoint)
+    out, _ = sf.read(tmp_path / "out.wav", dtype="float64")
+    inner = slice(rate // 2, -rate // 2)
+    spectrum = np.abs(np.fft.rfft(out[inner])) * 2 / len(out[inner])
+    freqs = np.fft.rfftfreq(len(out[inner]), 1 / rate)
+    assert 20 * np.log10(spectrum[np.argmin(np.abs(freqs - 15000))] / 0.1) == pytest.approx(
+        0, abs=0.1)
+    assert np.sqrt(np.mean((out - audio) ** 2)) < 1e-4  # no seam at the crossover
+
+
+def test_outputs_are_checked_before_any_file_is_written(tmp_path, identity_checkpoint,
+                                                        capsys):
+    from music_enhance.cli import main
+    write_audio(tmp_path / "in.wav", np.zeros(1000, np.float32), 16000)
+    for out, message in [("o.mp3", "o.mp3: the format follows the extension, one of "
+                                    ".wav, .flac"),
+                         (str(tmp_path), "is a directory; name the output file"),
+                         (str(tmp_path / "in.wav"), "in.wav: is the input")]:
+        args = ["enhance", "--inputs", str(tmp_path / "in.wav"), "--outputs", out,
+                "--checkpoint", str(identity_checkpoint)]
+        assert main(args) == 1
+        err = capsys.readouterr().err
+        assert f"music-enhance enhance: error: --outputs: {out}" in err and message in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.pt", "in.wav"]
+    with pytest.raises(ValueError, match="in.wav: is the input"):
+        enhance(tmp_path / "in.wav", tmp_path / "in.wav", identity_checkpoint)
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("last.pt", None, "a resume state \\(last.pt\\), not a generator; use generator.pt"),
+    ("metrics.csv", b"step,train_loss\n1,0.5\n", "not a generator checkpoint written by "
+                                                  "train"),
+    ("random.pt", bytes(range(256)) * 4, "not a generator checkpoint written by train"),
+    ("empty.pt", b"", "not a generator checkpoint written by train"),
+])
+def test_a_file_that_is_no_generator_checkpoint_is_one_line(tmp_path, name, content, message):
+    from music_enhance.training.checkpoint import atomic_save, load_generator
+    if content is None:
+        atomic_save({"fingerprint": "f", "step": 1, "trainer": {}}, tmp_path / name)
+    else:
+        (tmp_path / name).write_bytes(content)
+    with pytest.raises(ValueError, match=f"{name}: {message}"):
+        load_generator(tmp_path / name)
+
+
+def test_an_input_above_full_scale_is_named_with_its_peak(tmp_path, identity_checkpoint,
+                                                          caplog):
+    audio = np.zeros(4000, np.float32)
+    audio[100] = 2.0
+    sf.write(tmp_path / "hot.wav", audio, 16000, subtype="FLOAT")
+    with caplog.at_level("WARNING"):
+        enhance(tmp_path / "hot.wav", tmp_path / "o.wav", identity_checkpoint, device="cpu")
+    assert "hot.wav: peaks at 2, above full scale" in caplog.text
+
+
+def test_a_device_that_is_not_there_is_refused(tmp_path, identity_checkpoint):
+    write_audio(tmp_path / "in.wav", np.zeros(1000, np.float32), 16000)
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is there")
+    with pytest.raises(ValueError, match="--device cuda: no CUDA device is available"):
+        enhance(tmp_path / "in.wav", tmp_path / "o.wav", identity_checkpoint, device="cuda")
+
+
+@pytest.mark.parametrize("size, message", [("-1", "-1 is less than the minimum of 1"),
+                                           ("0", "0 is less than the minimum of 1")])
+def test_a_batch_size_below_one_is_refused(tmp_path, capsys, size, message):
+    from music_enhance.cli import main
+    with pytest.raises(SystemExit) as exit_:
+        main(["enhance", "--inputs", "a.wav", "--outputs", "b.wav", "--checkpoint", "g.pt",
+              "--batch-size", size])
+    assert exit_.value.code == 2
+    assert f"argument --batch-size: {message}" in capsys.readouterr().err

@@ -204,3 +204,14 @@ def test_partial_configfile_merges_over_config_yaml_from_any_folder(tmp_path):
     # 3 pieces, one per split: a batch each.
     assert job_counts(result.stdout + result.stderr)["render"] == 3 * len(sources)
     shutil.rmtree(elsewhere / ".snakemake", ignore_errors=True)
+
+
+def test_a_results_folder_that_cannot_be_written_is_one_line(tmp_path):
+    write_config(tmp_path, tiny_config())
+    (tmp_path / "results").symlink_to("/sys/kernel")  # not even root writes there
+    result = run_snakemake(tmp_path, "-n", check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "cannot write the job's provenance record (Operation not permitted); is the " \
+           "results folder writable?" in output
+    assert "Traceback" not in output

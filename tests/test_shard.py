@@ -223,6 +223,35 @@ def test_truncated_shard_names_the_file(shards, tmp_path):
         ShardWindows([cut]).__getitems__([0])
 
 
+@pytest.mark.parametrize("sample_format, compression", [("float32", "none"),
+                                                       ("int16", "none"),
+                                                       ("float32", "gzip")])
+def test_bytes_overwritten_in_place_are_named_on_read(shards, tmp_path, sample_format,
+                                                      compression):
+    root, _ = shards
+    path = tmp_path / "s.h5"
+    shard_pieces(["p1"], files(root, ["p1"], ".input.flac"), files(root, ["p1"],
+                 ".target.flac"), path, 1024, 512, {}, sample_format=sample_format,
+                 compression=compression)
+    windows = ShardWindows([path])
+    windows.__getitems__(list(range(len(windows))))  # as written: every window passes
+    with h5py.File(path, "r") as h5:
+        target = h5["target"]
+        offset = (target.id.get_offset() if target.chunks is None
+                  else target.id.get_chunk_info(2).byte_offset)
+        row_bytes = target.dtype.itemsize * 1024
+    data = bytearray(path.read_bytes())
+    at = offset + (2 * row_bytes if target.chunks is None else 0) + 100
+    data[at:at + 8] = bytes(b ^ 0x5A for b in data[at:at + 8])  # same size, other bytes
+    path.write_bytes(bytes(data))
+    windows = ShardWindows([path])
+    windows.__getitems__([0, 1])  # the others still read
+    with pytest.raises(ValueError, match=r"s.h5: window 2 of target fails its CRC-32 \(the "
+                                         r"file changed after it was written\)|s.h5: .*"
+                                         r"cannot be read \(.*filter"):
+        windows.__getitems__([1, 2, 3])
+
+
 def test_bad_sample_format_names_the_key(shards, tmp_path):
     root, _ = shards
     with pytest.raises(ValueError, match="shard.sample_format: 'int8'"):

@@ -7,7 +7,15 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .core.defaults import block_keys, block_options, filled, option_flag, schema_default
+from .core.defaults import (
+    block_keys,
+    block_options,
+    filled,
+    first_error,
+    option_flag,
+    schema,
+    schema_default,
+)
 
 log = logging.getLogger("music_enhance")
 
@@ -26,13 +34,47 @@ def add_block_options(sub, block: str) -> None:
         types = node.get("type", [])
         types = types if isinstance(types, list) else [types]
         convert = int if "integer" in types else float if "number" in types else None
-        sub.add_argument(option_flag(key), type=convert, choices=node.get("enum"),
+        sub.add_argument(option_flag(key), type=checked(convert, node) if convert else None,
+                         choices=node.get("enum"),
                          default=node["default"], help=f"{node.get('description', '')} "
                          f"(config: {block}.{key})")
 
 
+def checked(convert, node: dict):
+    """An argument type: a number checked against its schema (minimum, maximum)."""
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        error = first_error(value, node, "")
+        if error:
+            raise argparse.ArgumentTypeError(error.removeprefix("(top level): "))
+        return value
+    parse.__name__ = convert.__name__
+    return parse
+
+
 def block_values(args, block: str) -> dict:
     return {key: getattr(args, key) for key in block_keys(block)}
+
+
+# [[label, audio path], ...] in display order: the report's and compare's layouts.
+LABELLED_FILES = {"type": "array", "minItems": 1,
+                  "items": {"type": "array", "minItems": 2, "maxItems": 2,
+                            "items": {"type": "string"}}}
+
+
+def shaped_arg(shape: dict):
+    """An argument type: JSON of the given JSON-schema shape."""
+    def parse(text: str):
+        value = json_arg(text)
+        error = first_error(value, shape, "")
+        if error:
+            raise argparse.ArgumentTypeError(error.removeprefix("(top level): "))
+        return value
+    parse.__name__ = "JSON"
+    return parse
 
 
 def config_arg(definition: str):
@@ -42,7 +84,7 @@ def config_arg(definition: str):
         try:
             return filled(definition, json_arg(text), "")
         except ValueError as err:
-            raise argparse.ArgumentTypeError(str(err)) from err
+            raise argparse.ArgumentTypeError(str(err).removeprefix("(top level): ")) from err
     parse.__name__ = definition  # argparse names the type in its message
     return parse
 
@@ -89,10 +131,12 @@ def cmd_render(args):
     from .core.batch import run_batch
     from .data.render import render
     spec = args.instrument
+    if not spec["soundfont"]:
+        raise ValueError("--instrument: soundfont: the SoundFont to render with is needed")
     same_length(args, "midi", "outputs")
 
     def one(index):
-        return render(args.midi[index], args.outputs[index], spec["name"], spec["program"],
+        return render(args.midi[index], args.outputs[index], args.name, spec["program"],
                       spec["soundfont"], args.rate, **block_values(args, "render"))
     run_batch(args.record, args.outputs, one)
 
@@ -151,12 +195,15 @@ def cmd_train(args):
 
 def cmd_enhance(args):
     from .core.batch import run_batch
-    from .evaluation.enhance import enhance
+    from .evaluation.enhance import enhance, output_error
     same_length(args, "inputs", "outputs", *(["infos"] if args.infos else []))
+    for source, out in zip(args.inputs, args.outputs, strict=True):
+        if output_error(source, out):  # every pair, before the first file is enhanced
+            raise ValueError(f"--outputs: {output_error(source, out)}")
 
     def one(index):
         info = enhance(args.inputs[index], args.outputs[index], args.checkpoint,
-                       threads=args.threads, collab=args.collab,
+                       threads=args.threads, collab=args.collab, device=args.device,
                        **block_values(args, "enhance"))
         if args.infos:
             Path(args.infos[index]).write_text(json.dumps(info, indent=1) + "\n")
@@ -223,10 +270,14 @@ def corpus_commands(sub) -> None:
     s = sub.add_parser("demo", help="write the synthetic MIDI corpus (source: demo)")
     s.add_argument("out_dir")
     s.add_argument("checked", help="JSON record of the corpus (no unreadable MIDI)")
-    s.add_argument("--pieces", type=int, default=schema_default("demo.pieces"))
-    s.add_argument("--min-duration", type=float, default=schema_default("demo.min_duration"))
-    s.add_argument("--max-duration", type=float, default=schema_default("demo.max_duration"))
-    s.add_argument("--seed", type=int, required=True)
+    s.add_argument("--pieces", type=int, default=schema_default("demo.pieces"),
+                   help="number of pieces")
+    s.add_argument("--min-duration", type=float, default=schema_default("demo.min_duration"),
+                   help="shortest piece (s)")
+    s.add_argument("--max-duration", type=float, default=schema_default("demo.max_duration"),
+                   help="longest piece (s)")
+    s.add_argument("--seed", type=int, required=True,
+                   help="the config's seed")
     s.set_defaults(func=cmd_demo)
 
     s = sub.add_parser("download", help="fetch, verify and extract MAESTRO (source: maestro)")
@@ -240,9 +291,12 @@ def corpus_commands(sub) -> None:
 
     s = sub.add_parser("download-audio", help="fetch and extract the MAESTRO audio archive")
     s.add_argument("out_dir")
-    s.add_argument("--url", required=True)
-    s.add_argument("--sha256")
-    s.add_argument("--cache-dir", default="results/download")
+    s.add_argument("--url", required=True,
+                   help="the audio archive's URL")
+    s.add_argument("--sha256",
+                   help="its SHA-256, verified when given")
+    s.add_argument("--cache-dir", default="results/download",
+                   help="where the archive is downloaded (and resumed)")
     s.set_defaults(func=cmd_download_audio)
 
     s = sub.add_parser("manifest", help="table of the pieces used")
@@ -253,47 +307,59 @@ def corpus_commands(sub) -> None:
                    help="JSON: the config's manifest block")
     s.add_argument("--skipped", help="CSV of the selected pieces left out as bad MIDI")
     s.add_argument("--on-bad-midi", choices=["fail", "skip"],
-                   default=schema_default("on_bad_midi"))
+                   default=schema_default("on_bad_midi"),
+                   help="unreadable MIDI: fail naming it, or skip and list it")
     s.set_defaults(func=cmd_manifest)
 
 
 def data_commands(sub) -> None:
     """The per-piece data stages: render, degrade, and the shards."""
     s = sub.add_parser("render", help="render MIDI files with one instrument")
-    s.add_argument("--midi", nargs="+", required=True)
+    s.add_argument("--midi", nargs="+", required=True, help="MIDI files")
     s.add_argument("--outputs", nargs="+", required=True, help="one audio file per MIDI")
-    s.add_argument("--instrument", type=json_arg, required=True,
-                   help='JSON: {"name", "program", "soundfont"}')
-    s.add_argument("--rate", type=int, required=True)
+    s.add_argument("--instrument", type=config_arg("instrument"), required=True,
+                   help='JSON: an instrument block of the config, {"program", "soundfont"}')
+    s.add_argument("--name", default="instrument", help="the instrument's name, in messages")
+    s.add_argument("--rate", required=True, help="sample rate (Hz)",
+                   type=checked(int, schema()["$defs"]["task"]["properties"]["sample_rate"]))
     add_block_options(s, "render")
     s.add_argument("--record", help=RECORD)
     s.set_defaults(func=cmd_render)
 
     s = sub.add_parser("degrade", help="apply a degradation chain to renders")
     s.add_argument("--pieces", nargs="+", required=True, help="piece ids (seed the draws)")
-    s.add_argument("--inputs", nargs="+", required=True)
-    s.add_argument("--outputs", nargs="+", required=True)
+    s.add_argument("--inputs", nargs="+", required=True,
+                   help="clean renders, one per piece")
+    s.add_argument("--outputs", nargs="+", required=True,
+                   help="degraded audio, one per piece")
     s.add_argument("--values", nargs="+", required=True, help="JSON files of the values drawn")
-    s.add_argument("--chain-name", required=True)
+    s.add_argument("--chain-name", required=True,
+                   help="the chain's name (seeds the draws)")
     s.add_argument("--chain", type=config_arg("chain"), required=True,
                    help="JSON list of steps, as a chain of the config")
-    s.add_argument("--seed", type=int, required=True)
+    s.add_argument("--seed", type=int, required=True,
+                   help="the config's seed")
     add_block_options(s, "degrade")
     s.add_argument("--record", help=RECORD)
     s.set_defaults(func=cmd_degrade)
 
     s = sub.add_parser("shard", help="window some pieces of one task's split into HDF5")
     s.add_argument("out")
-    s.add_argument("--pieces", nargs="+", required=True)
+    s.add_argument("--pieces", nargs="+", required=True,
+                   help="piece ids, one per input")
     s.add_argument("--inputs", nargs="+", required=True, help="input audio, one per piece")
     s.add_argument("--targets", nargs="+", required=True, help="target audio, one per piece")
     s.add_argument("--values", nargs="+", help="JSON of drawn degradation values per piece")
     s.add_argument("--soundfonts", nargs="+",
                    help="the SoundFont each piece's pair was rendered with (recorded)")
-    s.add_argument("--window", type=int, required=True)
-    s.add_argument("--stride", type=int, required=True)
-    s.add_argument("--task", required=True)
-    s.add_argument("--split", required=True)
+    s.add_argument("--window", type=int, required=True,
+                   help="window length (samples)")
+    s.add_argument("--stride", type=int, required=True,
+                   help="hop between windows (samples)")
+    s.add_argument("--task", required=True,
+                   help="the task's name (recorded)")
+    s.add_argument("--split", required=True,
+                   help="train or validation (recorded)")
     s.add_argument("--config-hash", default="", help="hash of the task's config")
     s.add_argument("--no-file-locking", action="store_true",
                    help="HDF5 without file locks (some shared cluster filesystems)")
@@ -306,13 +372,18 @@ def training_commands(sub) -> None:
     s = sub.add_parser("train", help="train one experiment")
     s.add_argument("checkpoint")
     s.add_argument("metrics")
-    s.add_argument("--train-shards", nargs="+", required=True)
-    s.add_argument("--valid-shards", nargs="+", required=True)
-    s.add_argument("--experiment", required=True)
+    s.add_argument("--train-shards", nargs="+", required=True,
+                   help="HDF5 shards of the training windows")
+    s.add_argument("--valid-shards", nargs="+", required=True,
+                   help="HDF5 shards of the validation windows")
+    s.add_argument("--experiment", required=True,
+                   help="the experiment's name (seeds, messages)")
     s.add_argument("--spec", type=config_arg("experiment"), required=True,
                    help="JSON: an experiment block of the config")
-    s.add_argument("--seed", type=int, required=True)
-    s.add_argument("--threads", type=int, default=1)
+    s.add_argument("--seed", type=int, required=True,
+                   help="the config's seed")
+    s.add_argument("--threads", type=int, default=1,
+                   help="CPU threads")
     s.add_argument("--autoencoder", help="checkpoint of the autoencoder (feature loss)")
     s.add_argument("--no-file-locking", action="store_true",
                    help="read the shards without HDF5 file locks")
@@ -325,12 +396,17 @@ def training_commands(sub) -> None:
 def evaluation_commands(sub) -> None:
     """Enhancement, baselines and scores."""
     s = sub.add_parser("enhance", help="enhance whole files with a trained generator")
-    s.add_argument("--inputs", nargs="+", required=True)
-    s.add_argument("--outputs", nargs="+", required=True)
-    s.add_argument("--checkpoint", required=True)
-    s.add_argument("--threads", type=int, default=1)
+    s.add_argument("--inputs", nargs="+", required=True,
+                   help="audio files at any rate, length and channel count")
+    s.add_argument("--outputs", nargs="+", required=True,
+                   help="one per input, at its rate; the format follows the extension "
+                        "(.wav or .flac)")
+    s.add_argument("--checkpoint", required=True, help="a generator.pt written by train")
+    s.add_argument("--threads", type=int, default=1, help="CPU threads")
+    s.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                   help="where the networks run (auto: the GPU when there is one)")
     add_block_options(s, "enhance")
-    s.add_argument("--collab", type=json_arg,
+    s.add_argument("--collab", type=config_arg("collab"),
                    help="JSON {layer, step_size, eta, max_iters}: collaborative sampling")
     s.add_argument("--infos", nargs="+",
                    help="per output, write samples, seconds, real-time factor here (JSON)")
@@ -338,18 +414,25 @@ def evaluation_commands(sub) -> None:
     s.set_defaults(func=cmd_enhance)
 
     s = sub.add_parser("baseline", help="a classical baseline from degraded inputs")
-    s.add_argument("--inputs", nargs="+", required=True)
-    s.add_argument("--outputs", nargs="+", required=True)
-    s.add_argument("--method", required=True, choices=["linear", "cubic", "sinc", "wiener"])
+    s.add_argument("--inputs", nargs="+", required=True,
+                   help="degraded audio, one per piece")
+    s.add_argument("--outputs", nargs="+", required=True,
+                   help="one output per input")
+    s.add_argument("--method", required=True, choices=["linear", "cubic", "sinc", "wiener"],
+                   help="linear, cubic or sinc interpolation from --low-rate, or Wiener")
     s.add_argument("--low-rate", type=int, help="the chain's resample rate (upsamplers)")
     s.add_argument("--record", help=RECORD)
     s.set_defaults(func=cmd_baseline)
 
-    s = sub.add_parser("score", help="SNR and LSD per piece of one system")
+    s = sub.add_parser("score", help="SNR, SI-SDR, LSD (and its high band), MR-STFT and "
+                                     "ViSQOL per piece of one system")
     s.add_argument("out")
-    s.add_argument("--system", required=True)
-    s.add_argument("--task", required=True)
-    s.add_argument("--pieces", nargs="+", required=True)
+    s.add_argument("--system", required=True,
+                   help="the system's name (a column)")
+    s.add_argument("--task", required=True,
+                   help="its task's name (a column)")
+    s.add_argument("--pieces", nargs="+", required=True,
+                   help="piece ids, one per estimate")
     s.add_argument("--estimates", nargs="+", required=True, help="one audio file per piece")
     s.add_argument("--targets", nargs="+", required=True, help="one audio file per piece")
     s.add_argument("--low-hz", type=float, help="lower edge of the high-band LSD")
@@ -368,17 +451,21 @@ def table_commands(sub) -> None:
 
     s = sub.add_parser("report", help="one experiment's spectrograms, curves and excerpts")
     s.add_argument("out_dir")
-    s.add_argument("--pieces", type=json_arg, required=True,
+    s.add_argument("--pieces", required=True,
+                   type=shaped_arg({"type": "object", "minProperties": 1,
+                                    "additionalProperties": LABELLED_FILES}),
                    help='JSON {piece: [[label, audio path], ...]} in display order')
     s.add_argument("--metrics", required=True, help="the experiment's metrics.csv")
-    s.add_argument("--title", required=True)
+    s.add_argument("--title", required=True,
+                   help="the figures' title")
     s.set_defaults(func=cmd_report)
 
     s = sub.add_parser("compare", help="spectrograms of one piece's systems side by side")
     s.add_argument("out")
-    s.add_argument("--files", type=json_arg, required=True,
+    s.add_argument("--files", type=shaped_arg(LABELLED_FILES), required=True,
                    help='JSON [[label, audio path], ...] in display order')
-    s.add_argument("--title", required=True)
+    s.add_argument("--title", required=True,
+                   help="the figure's title")
     s.set_defaults(func=cmd_compare)
 
     s = sub.add_parser("report-tables", help="the score table and the config as HTML")
@@ -411,7 +498,7 @@ def main(argv=None) -> int:
     args = parser().parse_args(argv)
     try:
         args.func(args)
-    except (ValueError, FileNotFoundError, FloatingPointError) as err:
+    except (ValueError, OSError, FloatingPointError) as err:  # OSError: a full disk too
         print(f"music-enhance {args.command}: error: {err}", file=sys.stderr)
         return 1
     return 0

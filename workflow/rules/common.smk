@@ -170,7 +170,10 @@ def write_provenance(rule, wildcards):
     path = _RECORDS[key] = plan.stamp(rule, wildcards)
     outputs = [t.format(**wildcards) for t in OUTPUTS[rule]]
     damaged = [why for why in map(damage, outputs) if why]
-    reasons = write_record(path, content, damaged)
+    try:
+        reasons = write_record(path, content, damaged)
+    except OSError as err:
+        raise WorkflowError(str(err)) from None
     # A rerun (not a first run) for a reason of its own, not only upstream's.
     own = [r for r in reasons or [] if r != UPSTREAM_CHANGED]
     if own and any(Path(o).exists() for o in outputs):

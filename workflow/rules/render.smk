@@ -21,6 +21,7 @@ rule render:
         "../../envs/music-enhance.yaml"
     shell:
         "music-enhance render --midi {params.midi:q} --outputs {params.outputs:q} "
-        "--instrument {params.instrument:q} --rate {wildcards.rate:q} {params.options:q} "
+        "--instrument {params.instrument:q} --name {wildcards.instrument:q} "
+        "--rate {wildcards.rate:q} {params.options:q} "
         "--record {output:q} "
         "> {log:q} 2>&1"

@@ -76,10 +76,19 @@ def write_audio(path, audio: np.ndarray, rate: int, subtype: str = "PCM_24") -> 
     try:
         sf.write(str(tmp), np.asarray(audio, dtype=np.float32), rate, subtype=subtype,
                  format=audio_format)
-    except BaseException:
+        os.replace(tmp, path)
+    except BaseException as err:
+        _raise_write_error(path, err)
+    finally:
         tmp.unlink(missing_ok=True)
-        raise
-    os.replace(tmp, path)
+
+
+def _raise_write_error(path, err: BaseException):
+    """A failed write (full disk, read-only folder) as an OSError naming the file:
+    libsndfile itself says only "System error"."""
+    if isinstance(err, sf.LibsndfileError | OSError):
+        raise OSError(f"{path}: cannot write audio ({err})") from None
+    raise err
 
 
 class StreamingWriter:
@@ -94,7 +103,11 @@ class StreamingWriter:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = self.path.with_name(f".{self.path.name}.part")
-        self.file = sf.SoundFile(str(self.tmp), "w", rate, 1, subtype, format="FLAC")
+        try:
+            self.file = sf.SoundFile(str(self.tmp), "w", rate, 1, subtype, format="FLAC")
+        except BaseException as err:
+            self.tmp.unlink(missing_ok=True)
+            _raise_write_error(self.path, err)
         self.pool = ThreadPoolExecutor(max_workers=1)  # one worker keeps blocks in order
         self.pending = []
 
@@ -106,12 +119,15 @@ class StreamingWriter:
 
     def __exit__(self, exc_type, exc, tb):
         try:
-            for job in self.pending:
-                job.result()
+            try:
+                for job in self.pending:
+                    job.result()
+            finally:
+                self.pool.shutdown()
+                self.file.close()
+            if exc_type is None:
+                os.replace(self.tmp, self.path)
+        except BaseException as err:
+            _raise_write_error(self.path, err)
         finally:
-            self.pool.shutdown()
-            self.file.close()
-        if exc_type is None:
-            os.replace(self.tmp, self.path)
-        else:
             self.tmp.unlink(missing_ok=True)

@@ -26,7 +26,10 @@ def run_batch(record, outputs: list[str], work) -> None:
     if record:
         Path(record).parent.mkdir(parents=True, exist_ok=True)
         part = Path(f"{record}.part")
-        part.write_text(json.dumps(
-            {out: {"sha256": sha256(out), "bytes": os.path.getsize(out)} for out in outputs},
-            indent=1) + "\n")
-        os.replace(part, record)
+        try:
+            part.write_text(json.dumps(
+                {out: {"sha256": sha256(out), "bytes": os.path.getsize(out)}
+                 for out in outputs}, indent=1) + "\n")
+            os.replace(part, record)
+        finally:
+            part.unlink(missing_ok=True)

@@ -16,7 +16,12 @@ from pathlib import Path
 
 import yaml
 
-from .defaults import SCHEMA, first_error, schema_default  # noqa: F401 (re-exported)
+from .defaults import (  # noqa: F401 (schema_default re-exported)
+    SCHEMA,
+    coerce_strings,
+    first_error,
+    schema_default,
+)
 from .seeds import derive_seed  # noqa: F401 (re-exported)
 
 # The package's root: a stage's code is named by paths below it (data/render.py).
@@ -183,6 +188,7 @@ def validate_config(config: dict, schema_path) -> None:
     """Validate against the JSON schema, filling in its defaults; the error is one
     line naming the key."""
     schema = yaml.safe_load(Path(schema_path).read_text())
+    coerce_strings(config, schema)
     error = first_error(config, schema, "")
     if error is None:
         return

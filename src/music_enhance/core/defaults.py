@@ -42,6 +42,41 @@ FillingValidator = jsonschema.validators.extend(jsonschema.Draft202012Validator,
                                                 {"properties": _fill_defaults})
 
 
+def _type_errors(errors):
+    for error in errors:
+        if error.validator == "type" and isinstance(error.instance, str):
+            yield error
+        yield from _type_errors(error.context or [])
+
+
+def _parsed(text: str, types) -> tuple[bool, object]:
+    """(whether it parses, the value) of a string as one of a schema's ``type``s."""
+    value = yaml.safe_load(text) if text.strip() else None
+    kinds = {"integer": int, "number": (int, float), "boolean": bool, "null": type(None)}
+    for kind in [types] if isinstance(types, str) else types:
+        wanted = kinds.get(kind)
+        if wanted and isinstance(value, wanted) and not (
+                kind in ("integer", "number") and isinstance(value, bool)):
+            return True, value
+    return False, text
+
+
+def coerce_strings(value, subschema: dict) -> None:
+    """Strings where the schema wants numbers, booleans or null, parsed in place:
+    Snakemake's ``--config key='{"pieces": 4}'`` hands nested values over as text."""
+    for _ in range(10_000):  # one value per pass; a pass that parses none ends it
+        for error in _type_errors(FillingValidator(subschema).iter_errors(value)):
+            ok, parsed = _parsed(error.instance, error.validator_value)
+            if ok and error.absolute_path:
+                parent = value
+                for key in list(error.absolute_path)[:-1]:
+                    parent = parent[key]
+                parent[error.absolute_path[-1]] = parsed
+                break
+        else:
+            return
+
+
 def first_error(value, subschema: dict, label: str) -> str | None:
     """Validate ``value`` in place against ``subschema`` (filling its defaults); the
     best error as one line naming the key below ``label``, or None."""

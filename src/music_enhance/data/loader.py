@@ -21,7 +21,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from .shard import INT16_SCALE, _locking
+from .shard import INT16_SCALE, _locking, window_crcs
 
 
 def _mapped(path: str, dataset) -> np.ndarray | None:
@@ -64,25 +64,44 @@ class ShardWindows(torch.utils.data.Dataset):
         if shard not in self._files:
             path = self.paths[shard]
             h5 = h5py.File(path, "r", **_locking(self.locking))
-            self._files[shard] = (h5, {name: _mapped(path, h5[name])
-                                       for name in ("input", "target")})
+            mapped = {name: _mapped(path, h5[name]) for name in ("input", "target")}
+            crcs = {name: h5[f"{name}_crc32"][:] if f"{name}_crc32" in h5 else None
+                    for name in ("input", "target")}
+            self._files[shard] = (h5, mapped, crcs)
         return self._files[shard]
 
+    def _check(self, shard: int, name: str, rows: np.ndarray, stored: np.ndarray) -> None:
+        """The rows read, as stored, against the CRC-32 written with them."""
+        expected = self._file(shard)[2][name]
+        if expected is None:
+            return
+        bad = np.flatnonzero(window_crcs(stored) != expected[rows])
+        if len(bad):
+            raise ValueError(f"{self.paths[shard]}: window {rows[bad[0]]} of {name} fails its "
+                             f"CRC-32 (the file changed after it was written); delete the "
+                             f"shard to rebuild it")
+
     def _rows(self, shard: int, name: str, rows: np.ndarray, out: np.ndarray) -> None:
-        h5, mapped = self._file(shard)
+        h5, mapped, _ = self._file(shard)
         source = mapped[name]
         if source is None:
             # Row by row: h5py's fancy indexing builds a point selection that reads
             # about five times slower than plain row reads (bench/loader.py).
             dataset = h5[name]
-            block = np.stack([dataset[row] for row in rows]) if len(rows) else out[:0]
+            try:
+                block = np.stack([dataset[row] for row in rows]) if len(rows) else out[:0]
+            except OSError as err:  # a compressed chunk whose bytes changed
+                raise ValueError(f"{self.paths[shard]}: {name} windows cannot be read "
+                                 f"({err}); delete the shard to rebuild it") from None
         elif source.dtype == np.float32:
             # mode="clip" (rows are checked in read): with the default "raise",
             # numpy gathers into a temporary and copies it, at half the speed.
             np.take(source, rows, axis=0, out=out, mode="clip")
+            self._check(shard, name, rows, out)
             return
         else:
             block = source[rows]
+        self._check(shard, name, rows, block)
         if block.dtype == np.int16:
             np.multiply(block, np.float32(1 / INT16_SCALE), out=out, casting="unsafe")
         else:
@@ -119,7 +138,7 @@ class ShardWindows(torch.utils.data.Dataset):
     def window_id(self, index: int) -> tuple[str, int]:
         """(piece id, offset) of a window, to trace it back to its piece."""
         shard = int(np.searchsorted(self.starts, index, side="right") - 1)
-        h5, _ = self._file(shard)
+        h5 = self._file(shard)[0]
         row = index - self.starts[shard]
         return h5["pieces"][h5["piece"][row]].decode(), int(h5["offset"][row])
 

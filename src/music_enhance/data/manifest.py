@@ -84,6 +84,11 @@ def build_manifest(metadata: pd.DataFrame, corpus_dir, filters: dict,
     duplicated = table["id"][table["id"].duplicated()]
     if len(duplicated):
         raise ValueError(f"{corpus}: two pieces map to the same id {duplicated.iloc[0]!r}")
+    dashed = table[table["id"].str.startswith("-") | (table["id"] == "")]
+    if len(dashed):  # a command line would read "-n" as an option
+        raise ValueError(f"{dashed['midi'].iloc[0]}: its piece id {dashed['id'].iloc[0]!r} is "
+                         f"empty or starts with '-'; rename the file (MAESTRO keeps it in a "
+                         f"year folder)")
     splits = filters["splits"]
     keeps = {
         "splits": lambda: table["split"].isin(splits),

@@ -27,6 +27,7 @@ import contextlib
 import math
 import os
 import re
+import zlib
 from pathlib import Path
 
 import h5py
@@ -149,6 +150,12 @@ def write_shard(out_path, pieces: list[dict], window: int, stride: int, attrs: d
     return sum(len(k) for k in kept)
 
 
+def window_crcs(rows: np.ndarray) -> np.ndarray:
+    """The CRC-32 of each stored row's bytes."""
+    rows = np.ascontiguousarray(rows)
+    return np.array([zlib.crc32(row) for row in rows], dtype=np.uint32)
+
+
 def _os_reason(err: Exception) -> str:
     """The cause of a failed write in a few words (h5py buries errno in its message)."""
     match = re.search(r"errno = (\d+)", str(err))
@@ -169,6 +176,9 @@ def _write(tmp, pieces, kept, window, stride, dropped, rate, attrs, file_locking
                   {"chunks": (1, window), "compression": compression})
         data = {name: h5.create_dataset(name, (total, window), SAMPLE_FORMATS[sample_format],
                                         **layout) for name in ("input", "target")}
+        # A CRC-32 per stored window: the loader checks each window it reads, so bytes
+        # changed after writing are named, not trained on.
+        crcs = {name: np.zeros(total, np.uint32) for name in ("input", "target")}
         h5.create_dataset("piece", data=np.repeat(np.arange(len(pieces), dtype=np.int32),
                                                   [len(k) for k in kept]))
         h5.create_dataset("offset", data=np.concatenate([np.zeros(0, np.int64), *kept]))
@@ -178,9 +188,13 @@ def _write(tmp, pieces, kept, window, stride, dropped, rate, attrs, file_locking
             for first in range(0, len(offsets), BLOCK_WINDOWS):
                 frames = offsets[first:first + BLOCK_WINDOWS, None] + np.arange(window)
                 stop = start + len(frames)
-                data["input"][start:stop] = _encode(x[frames], sample_format)
-                data["target"][start:stop] = _encode(y[frames], sample_format)
+                for name, audio in (("input", x), ("target", y)):
+                    rows = _encode(audio[frames], sample_format)
+                    data[name][start:stop] = rows
+                    crcs[name][start:stop] = window_crcs(rows)
                 start = stop
+        for name, values in crcs.items():
+            h5.create_dataset(f"{name}_crc32", data=values)
         h5.create_dataset("pieces", data=[p["id"] for p in pieces], dtype=h5py.string_dtype())
         values = [Path(p["values"]).read_text() if p.get("values") else "" for p in pieces]
         h5.create_dataset("degradation", data=values, dtype=h5py.string_dtype())

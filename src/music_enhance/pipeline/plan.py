@@ -275,7 +275,7 @@ class Plan:
     def render_job(self, instrument: str, rate: int, batch: str) -> dict:
         pieces = self.batch_pieces(batch)
         out = fill(RENDER, instrument=instrument, rate=rate)
-        spec = {"name": instrument, **self.config["instruments"][instrument],
+        spec = {**self.config["instruments"][instrument],
                 "soundfont": self.instrument_soundfont(instrument)}
         if self.midi_digest:  # read in place from a local source: each file by its bytes
             midi = {"pieces": {p: self.midi_digest(p) for p in pieces}}

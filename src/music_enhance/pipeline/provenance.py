@@ -18,6 +18,7 @@ A job reads its own record's ``key`` where it keeps state across runs (train's
 ``last.pt``), so it never resumes from work made for other inputs.
 """
 
+import contextlib
 import hashlib
 import json
 import os
@@ -89,10 +90,16 @@ def write_record(path, record: dict, damaged: list[str]) -> list[str] | None:
     if damaged:
         # Other content than before: Snakemake compares small inputs by content.
         record["repaired"] = damaged
-    path.parent.mkdir(parents=True, exist_ok=True)
     part = path.with_name(f".{path.name}.part")
-    part.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
-    os.replace(part, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+        os.replace(part, path)
+    except OSError as err:  # a read-only or full results folder
+        with contextlib.suppress(OSError):
+            part.unlink()
+        raise OSError(f"{path}: cannot write the job's provenance record "
+                      f"({err.strerror or err}); is the results folder writable?") from None
     return reasons
 
 

@@ -10,6 +10,7 @@ or killed job leaves it for the rerun; it is used only when its fingerprint
 """
 
 import os
+import zipfile
 from pathlib import Path
 
 import torch
@@ -21,8 +22,13 @@ def atomic_save(obj, path) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.part")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    except (OSError, RuntimeError) as err:  # torch says RuntimeError for a full disk
+        raise OSError(f"{path}: cannot write the checkpoint ({err})") from None
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def cpu_state(model) -> dict:
@@ -70,11 +76,36 @@ def load_resume(path, fingerprint: str):
     return state if state.get("fingerprint") == fingerprint else None
 
 
+GENERATOR_KEYS = {"model", "state_dict", "sample_rate", "window"}
+
+
 def _load(path) -> dict:
+    """A generator checkpoint written by ``train``; anything else is one clear error."""
+    if Path(path).is_dir() or not Path(path).exists():
+        raise ValueError(f"{path}: no checkpoint file there")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError) as err:
-        raise ValueError(f"{path}: not a readable checkpoint ({err})") from err
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises many kinds for bytes that are no checkpoint
+        if zipfile.is_zipfile(path) and _is_resume_state(path):
+            raise ValueError(f"{path}: a resume state (last.pt), not a generator; use "
+                             f"generator.pt beside it") from None
+        raise ValueError(f"{path}: not a generator checkpoint written by train "
+                         f"({type(err).__name__})") from None
+    if isinstance(checkpoint, dict) and "fingerprint" in checkpoint:
+        raise ValueError(f"{path}: a resume state (last.pt), not a generator; use "
+                         f"generator.pt beside it")
+    if not isinstance(checkpoint, dict) or not GENERATOR_KEYS <= set(checkpoint):
+        raise ValueError(f"{path}: not a generator checkpoint written by train (no "
+                         f"{', '.join(sorted(GENERATOR_KEYS))})")
+    return checkpoint
+
+
+def _is_resume_state(path) -> bool:
+    """Whether a zip checkpoint is ``last.pt``: its pickle names a fingerprint (read as
+    bytes, never unpickled)."""
+    with zipfile.ZipFile(path) as archive:
+        pickles = [n for n in archive.namelist() if n.endswith("/data.pkl")]
+        return bool(pickles) and b"fingerprint" in archive.read(pickles[0])
 
 
 def load_generator(path):
