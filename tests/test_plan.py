@@ -137,7 +137,9 @@ def test_a_block_key_added_to_the_schema_is_a_flag_and_an_argument(monkeypatch):
     commands = {a.dest: a for a in parser()._actions
                 if isinstance(a, argparse._SubParsersAction)}["command"].choices
     flags = {a.dest: a for a in commands["degrade"]._actions}
-    assert flags["max_dc"].default == 0.5 and flags["max_dc"].type is float
+    assert flags["max_dc"].default == 0.5 and flags["max_dc"].type("0.25") == 0.25
+    with pytest.raises(argparse.ArgumentTypeError, match="not a number: 'x'"):
+        flags["max_dc"].type("x")
     assert defaults.block_args("degrade", {"max_clipped": 0.001, "max_dc": 0.25}) == [
         "--max-clipped", "0.001", "--max-dc", "0.25"]
 
