@@ -15,18 +15,39 @@ logging.getLogger("sox").setLevel(logging.ERROR)  # pysox warns on every array r
 def read_audio(path) -> tuple[np.ndarray, int]:
     """Read an audio file as float32 (samples, channels); an empty file or one with
     NaN or infinite samples is an error naming the file and the first bad time."""
+    frames, rate, _ = audio_info(path)
+    return read_frames(path, 0, frames), rate
+
+
+def audio_info(path) -> tuple[int, int, int]:
+    """(frames, sample rate, channels) of an audio file; an unreadable or empty file is
+    an error naming it."""
     try:
-        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+        info = sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError) as err:
         raise ValueError(f"{path}: cannot read audio ({err})") from err
-    if not data.size:
+    if info.frames <= 0:
         raise ValueError(f"{path}: audio is empty (0 samples)")
+    return info.frames, info.samplerate, info.channels
+
+
+def read_frames(path, start: int, stop: int) -> np.ndarray:
+    """Samples ``start:stop`` of an audio file as float32 (samples, channels); a NaN or
+    infinite sample is an error naming the file and its time in the file."""
+    try:
+        with sf.SoundFile(str(path)) as f:
+            f.seek(start)
+            data = f.read(stop - start, dtype="float32", always_2d=True)
+            rate = f.samplerate
+    except (sf.LibsndfileError, RuntimeError) as err:
+        raise ValueError(f"{path}: cannot read audio ({err})") from err
     finite = np.isfinite(data)
     if not finite.all():
         sample, channel = np.argwhere(~finite)[0]
+        at = start + sample
         raise ValueError(f"{path}: non-finite sample ({data[sample, channel]}) at "
-                         f"{sample / rate:.6f} s (sample {sample}, channel {channel})")
-    return data, rate
+                         f"{at / rate:.6f} s (sample {at}, channel {channel})")
+    return data
 
 
 def read_mono(path) -> tuple[np.ndarray, int]:
@@ -92,19 +113,22 @@ def _raise_write_error(path, err: BaseException):
 
 
 class StreamingWriter:
-    """Encode lossless FLAC on a worker thread while the caller produces the next block.
+    """Encode lossless audio (FLAC, or WAV for a .wav name) on a worker thread while
+    the caller produces the next block.
 
     libsndfile releases the GIL, so encoding overlaps with synthesis. The file is
     written under a temporary name and renamed on a clean exit; on an exception it
     is removed.
     """
 
-    def __init__(self, path, rate: int, subtype: str = "PCM_24"):
+    def __init__(self, path, rate: int, subtype: str = "PCM_24", channels: int = 1):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = self.path.with_name(f".{self.path.name}.part")
+        audio_format = "WAV" if self.path.suffix.lower() == ".wav" else "FLAC"
         try:
-            self.file = sf.SoundFile(str(self.tmp), "w", rate, 1, subtype, format="FLAC")
+            self.file = sf.SoundFile(str(self.tmp), "w", rate, channels, subtype,
+                                     format=audio_format)
         except BaseException as err:
             self.tmp.unlink(missing_ok=True)
             _raise_write_error(self.path, err)

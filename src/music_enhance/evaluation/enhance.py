@@ -13,25 +13,31 @@ another sample rate are resampled to the model's rate and back; each channel of
 a multichannel file is enhanced on its own. A file above the model's rate keeps
 its band above the model's: the output is the enhanced band plus the input less
 its resampled-down-and-up copy, a crossover that sums to the input for an
-identity model, so it has no seam. Only the batch of windows in flight and the
-output buffers grow with the length of the piece.
+identity model, so it has no seam. A file longer than ``BLOCK_SECONDS`` streams
+through in blocks, each read with a margin of context on both sides and cut where
+the model's windows fall as they would for the whole file, so memory does not
+grow with its length; a shorter file is enhanced whole.
 """
 
 import logging
+import math
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
-from ..core.audio import read_audio, resample, write_audio
+from ..core.audio import StreamingWriter, audio_info, read_frames, resample, write_audio
 from ..core.defaults import schema_default
 from ..training.checkpoint import load_discriminator, load_generator
 from ..training.collab import CollaborativeSampler
 
 MERGES = ("ola", "crop")
 FORMATS = (".wav", ".flac")
+# Longer files stream through in blocks of about this many seconds.
+BLOCK_SECONDS = 600
 log = logging.getLogger(__name__)
 
 
@@ -92,20 +98,39 @@ def merge_windows(model, audio: np.ndarray, window: int, batch_size: int = 16,
     return out[hop:hop + length]
 
 
+def block_unit(rate: int, model_rate: int, hop: int) -> int:
+    """The least number of file samples whose span holds a whole number of model
+    samples that is a multiple of the merge's hop: blocks cut at such multiples see
+    the model's samples and windows where the whole file would."""
+    common = math.gcd(rate, model_rate)
+    return rate // common * (hop // math.gcd(hop, model_rate // common))
+
+
+def enhance_segment(model, audio: np.ndarray, rate: int, model_rate: int, window: int,
+                    batch_size: int, merge: str, progress: bool, device) -> np.ndarray:
+    """(samples, channels) at ``rate`` through the model at ``model_rate``, each
+    channel on its own; above the model's band, the input as it came in."""
+    channels = []
+    for channel in audio.T:
+        x = resample(channel, rate, model_rate)
+        y = merge_windows(model, x, window, batch_size, merge, progress, device)
+        channels.append(resample(y, model_rate, rate)[:len(channel)])
+        if rate > model_rate:  # the band above the model's, as it came in
+            channels[-1] += channel - resample(x, model_rate, rate)[:len(channel)]
+    return np.stack(channels, axis=1)
+
+
 def enhance(in_path, out_path, checkpoint_path,
             batch_size: int = schema_default("enhance.batch_size"), threads: int = 1,
             merge: str = schema_default("enhance.merge"), progress: bool = True,
             collab: dict | None = None, device: str = "auto") -> dict:
     """Enhance a file; with ``collab`` ({layer, step_size, eta, max_iters}) the
-    checkpoint's discriminator refines each batch (collaborative sampling)."""
+    checkpoint's discriminator refines each batch (collaborative sampling). A file
+    longer than BLOCK_SECONDS streams through in blocks, each with a margin of
+    context on both sides, so memory does not grow with its length."""
     if output_error(in_path, out_path):
         raise ValueError(output_error(in_path, out_path))
-    audio, rate = read_audio(in_path)  # a bad input fails before the model loads
-    peak = float(np.abs(audio).max())
-    if peak > 1.0:
-        log.warning("%s: peaks at %.3g, above full scale (1.0): the model never saw such "
-                    "levels and the output is clipped to full scale; scale the input down",
-                    in_path, peak)
+    frames, rate, n_channels = audio_info(in_path)  # a bad input fails before the model
     torch.set_num_threads(max(1, threads))
     device = pick_device(device)
     model, checkpoint = load_generator(checkpoint_path)
@@ -116,23 +141,33 @@ def enhance(in_path, out_path, checkpoint_path,
         sampler = CollaborativeSampler(model, discriminator, collab["layer"],
                                        collab["step_size"], collab["eta"], collab["max_iters"])
         model = sampler
-    model_rate = checkpoint["sample_rate"]
-    start = time.time()
-    channels = []
-    for channel in audio.T:
-        x = resample(channel, rate, model_rate)
-        y = merge_windows(model, x, checkpoint["window"], batch_size, merge, progress, device)
-        channels.append(resample(y, model_rate, rate)[:len(channel)])
-        if rate > model_rate:  # the band above the model's, as it came in
-            channels[-1] += channel - resample(x, model_rate, rate)[:len(channel)]
-    seconds = time.time() - start
-    out = np.stack(channels, axis=1)
-    if out.shape[1] == 1:
-        write_audio(out_path, np.clip(out[:, 0], -1.0, 1.0), rate)
+    model_rate, window = checkpoint["sample_rate"], checkpoint["window"]
+    run = partial(enhance_segment, model, rate=rate, model_rate=model_rate, window=window,
+                  batch_size=batch_size, merge=merge, progress=progress, device=device)
+    unit = block_unit(rate, model_rate, window // 2)
+    block = math.ceil(BLOCK_SECONDS * rate / unit) * unit
+    start, peak = time.time(), 0.0
+    if frames <= block:  # the whole file at once
+        audio = read_frames(in_path, 0, frames)
+        peak, out = float(np.abs(audio).max()), np.clip(run(audio), -1.0, 1.0)
+        write_audio(out_path, out[:, 0] if n_channels == 1 else out, rate)
     else:
-        write_audio(out_path, np.clip(out, -1.0, 1.0), rate)
-    info = {"samples": len(audio), "channels": audio.shape[1], "seconds": seconds,
-            "real_time_factor": len(audio) / rate / max(seconds, 1e-9)}
+        # Context on each side: the model's windows and the resampler's filter.
+        margin = math.ceil(max(2 * window * rate / model_rate, rate) / unit) * unit
+        with StreamingWriter(out_path, rate, channels=n_channels) as writer:
+            for first in range(0, frames, block):
+                last = min(first + block, frames)
+                lo, hi = max(0, first - margin), min(frames, last + margin)
+                audio = read_frames(in_path, lo, hi)
+                peak = max(peak, float(np.abs(audio).max()))
+                writer.write(np.clip(run(audio)[first - lo:last - lo], -1.0, 1.0))
+    seconds = time.time() - start
+    if peak > 1.0:
+        log.warning("%s: peaks at %.3g, above full scale (1.0): the model never saw such "
+                    "levels and the output is clipped to full scale; scale the input down",
+                    in_path, peak)
+    info = {"samples": frames, "channels": n_channels, "seconds": seconds,
+            "real_time_factor": frames / rate / max(seconds, 1e-9)}
     if sampler:
         info["collab_steps_per_batch"] = float(np.mean(sampler.iterations))
     return info
