@@ -276,8 +276,7 @@ def corpus_commands(sub) -> None:
                    help="shortest piece (s)")
     s.add_argument("--max-duration", type=float, default=schema_default("demo.max_duration"),
                    help="longest piece (s)")
-    s.add_argument("--seed", type=int, required=True,
-                   help="the config's seed")
+    s.add_argument("--seed", type=int, required=True, help="the config's seed")
     s.set_defaults(func=cmd_demo)
 
     s = sub.add_parser("download", help="fetch, verify and extract MAESTRO (source: maestro)")
@@ -291,10 +290,8 @@ def corpus_commands(sub) -> None:
 
     s = sub.add_parser("download-audio", help="fetch and extract the MAESTRO audio archive")
     s.add_argument("out_dir")
-    s.add_argument("--url", required=True,
-                   help="the audio archive's URL")
-    s.add_argument("--sha256",
-                   help="its SHA-256, verified when given")
+    s.add_argument("--url", required=True, help="the audio archive's URL")
+    s.add_argument("--sha256", help="its SHA-256, verified when given")
     s.add_argument("--cache-dir", default="results/download",
                    help="where the archive is downloaded (and resumed)")
     s.set_defaults(func=cmd_download_audio)
@@ -328,38 +325,29 @@ def data_commands(sub) -> None:
 
     s = sub.add_parser("degrade", help="apply a degradation chain to renders")
     s.add_argument("--pieces", nargs="+", required=True, help="piece ids (seed the draws)")
-    s.add_argument("--inputs", nargs="+", required=True,
-                   help="clean renders, one per piece")
-    s.add_argument("--outputs", nargs="+", required=True,
-                   help="degraded audio, one per piece")
+    s.add_argument("--inputs", nargs="+", required=True, help="clean renders, one per piece")
+    s.add_argument("--outputs", nargs="+", required=True, help="degraded audio, one per piece")
     s.add_argument("--values", nargs="+", required=True, help="JSON files of the values drawn")
-    s.add_argument("--chain-name", required=True,
-                   help="the chain's name (seeds the draws)")
+    s.add_argument("--chain-name", required=True, help="the chain's name (seeds the draws)")
     s.add_argument("--chain", type=config_arg("chain"), required=True,
                    help="JSON list of steps, as a chain of the config")
-    s.add_argument("--seed", type=int, required=True,
-                   help="the config's seed")
+    s.add_argument("--seed", type=int, required=True, help="the config's seed")
     add_block_options(s, "degrade")
     s.add_argument("--record", help=RECORD)
     s.set_defaults(func=cmd_degrade)
 
     s = sub.add_parser("shard", help="window some pieces of one task's split into HDF5")
     s.add_argument("out")
-    s.add_argument("--pieces", nargs="+", required=True,
-                   help="piece ids, one per input")
+    s.add_argument("--pieces", nargs="+", required=True, help="piece ids, one per input")
     s.add_argument("--inputs", nargs="+", required=True, help="input audio, one per piece")
     s.add_argument("--targets", nargs="+", required=True, help="target audio, one per piece")
     s.add_argument("--values", nargs="+", help="JSON of drawn degradation values per piece")
     s.add_argument("--soundfonts", nargs="+",
                    help="the SoundFont each piece's pair was rendered with (recorded)")
-    s.add_argument("--window", type=int, required=True,
-                   help="window length (samples)")
-    s.add_argument("--stride", type=int, required=True,
-                   help="hop between windows (samples)")
-    s.add_argument("--task", required=True,
-                   help="the task's name (recorded)")
-    s.add_argument("--split", required=True,
-                   help="train or validation (recorded)")
+    s.add_argument("--window", type=int, required=True, help="window length (samples)")
+    s.add_argument("--stride", type=int, required=True, help="hop between windows (samples)")
+    s.add_argument("--task", required=True, help="the task's name (recorded)")
+    s.add_argument("--split", required=True, help="train or validation (recorded)")
     s.add_argument("--config-hash", default="", help="hash of the task's config")
     s.add_argument("--no-file-locking", action="store_true",
                    help="HDF5 without file locks (some shared cluster filesystems)")
@@ -376,14 +364,11 @@ def training_commands(sub) -> None:
                    help="HDF5 shards of the training windows")
     s.add_argument("--valid-shards", nargs="+", required=True,
                    help="HDF5 shards of the validation windows")
-    s.add_argument("--experiment", required=True,
-                   help="the experiment's name (seeds, messages)")
+    s.add_argument("--experiment", required=True, help="the experiment's name (seeds, messages)")
     s.add_argument("--spec", type=config_arg("experiment"), required=True,
                    help="JSON: an experiment block of the config")
-    s.add_argument("--seed", type=int, required=True,
-                   help="the config's seed")
-    s.add_argument("--threads", type=int, default=1,
-                   help="CPU threads")
+    s.add_argument("--seed", type=int, required=True, help="the config's seed")
+    s.add_argument("--threads", type=int, default=1, help="CPU threads")
     s.add_argument("--autoencoder", help="checkpoint of the autoencoder (feature loss)")
     s.add_argument("--no-file-locking", action="store_true",
                    help="read the shards without HDF5 file locks")
@@ -414,10 +399,8 @@ def evaluation_commands(sub) -> None:
     s.set_defaults(func=cmd_enhance)
 
     s = sub.add_parser("baseline", help="a classical baseline from degraded inputs")
-    s.add_argument("--inputs", nargs="+", required=True,
-                   help="degraded audio, one per piece")
-    s.add_argument("--outputs", nargs="+", required=True,
-                   help="one output per input")
+    s.add_argument("--inputs", nargs="+", required=True, help="degraded audio, one per piece")
+    s.add_argument("--outputs", nargs="+", required=True, help="one output per input")
     s.add_argument("--method", required=True, choices=["linear", "cubic", "sinc", "wiener"],
                    help="linear, cubic or sinc interpolation from --low-rate, or Wiener")
     s.add_argument("--low-rate", type=int, help="the chain's resample rate (upsamplers)")
@@ -427,12 +410,9 @@ def evaluation_commands(sub) -> None:
     s = sub.add_parser("score", help="SNR, SI-SDR, LSD (and its high band), MR-STFT and "
                                      "ViSQOL per piece of one system")
     s.add_argument("out")
-    s.add_argument("--system", required=True,
-                   help="the system's name (a column)")
-    s.add_argument("--task", required=True,
-                   help="its task's name (a column)")
-    s.add_argument("--pieces", nargs="+", required=True,
-                   help="piece ids, one per estimate")
+    s.add_argument("--system", required=True, help="the system's name (a column)")
+    s.add_argument("--task", required=True, help="its task's name (a column)")
+    s.add_argument("--pieces", nargs="+", required=True, help="piece ids, one per estimate")
     s.add_argument("--estimates", nargs="+", required=True, help="one audio file per piece")
     s.add_argument("--targets", nargs="+", required=True, help="one audio file per piece")
     s.add_argument("--low-hz", type=float, help="lower edge of the high-band LSD")
@@ -456,16 +436,14 @@ def table_commands(sub) -> None:
                                     "additionalProperties": LABELLED_FILES}),
                    help='JSON {piece: [[label, audio path], ...]} in display order')
     s.add_argument("--metrics", required=True, help="the experiment's metrics.csv")
-    s.add_argument("--title", required=True,
-                   help="the figures' title")
+    s.add_argument("--title", required=True, help="the figures' title")
     s.set_defaults(func=cmd_report)
 
     s = sub.add_parser("compare", help="spectrograms of one piece's systems side by side")
     s.add_argument("out")
     s.add_argument("--files", type=shaped_arg(LABELLED_FILES), required=True,
                    help='JSON [[label, audio path], ...] in display order')
-    s.add_argument("--title", required=True,
-                   help="the figure's title")
+    s.add_argument("--title", required=True, help="the figure's title")
     s.set_defaults(func=cmd_compare)
 
     s = sub.add_parser("report-tables", help="the score table and the config as HTML")
