@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+from music_enhance.data.shard import window_crcs
 from music_enhance.training.checkpoint import load_discriminator, load_generator
 from music_enhance.training.train import state_digest, train
 from sines import sine_shards
@@ -112,6 +113,8 @@ def test_nan_stops_training_and_keeps_the_last_good_checkpoint(shards, tmp_path)
         poisoned = h5["target"][0]
         poisoned[:] = np.nan
         h5["target"][0] = poisoned  # one window; with seed 3 it is drawn at step 40
+        # Its checksum too: a shard that holds NaN as written, not one changed after.
+        h5["target_crc32"][0] = window_crcs(poisoned[None])[0]
     spec = {**BASE, "steps": 60, "validate_every": 4, "checkpoint_every": 2}
     out = tmp_path / "out"
     out.mkdir()
