@@ -84,16 +84,15 @@ def _load(path) -> dict:
     if Path(path).is_dir() or not Path(path).exists():
         raise ValueError(f"{path}: no checkpoint file there")
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        checkpoint, failure = torch.load(path, map_location="cpu", weights_only=True), None
     except Exception as err:  # torch raises many kinds for bytes that are no checkpoint
-        if zipfile.is_zipfile(path) and _is_resume_state(path):
-            raise ValueError(f"{path}: a resume state (last.pt), not a generator; use "
-                             f"generator.pt beside it") from None
-        raise ValueError(f"{path}: not a generator checkpoint written by train "
-                         f"({type(err).__name__})") from None
-    if isinstance(checkpoint, dict) and "fingerprint" in checkpoint:
+        checkpoint, failure = None, type(err).__name__
+    if (isinstance(checkpoint, dict) and "fingerprint" in checkpoint) or (
+            failure and zipfile.is_zipfile(path) and _is_resume_state(path)):
         raise ValueError(f"{path}: a resume state (last.pt), not a generator; use "
                          f"generator.pt beside it")
+    if failure:
+        raise ValueError(f"{path}: not a generator checkpoint written by train ({failure})")
     if not isinstance(checkpoint, dict) or not GENERATOR_KEYS <= set(checkpoint):
         raise ValueError(f"{path}: not a generator checkpoint written by train (no "
                          f"{', '.join(sorted(GENERATOR_KEYS))})")
