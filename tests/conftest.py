@@ -34,12 +34,16 @@ def tiny_config() -> dict:
     return config
 
 
-def run_snakemake(workdir: Path, *args, check=True) -> subprocess.CompletedProcess:
-    """Run the real Snakemake CLI on the repository's Snakefile in ``workdir``."""
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+def run_snakemake(workdir: Path, *args, check=True, cores="2", path=None
+                  ) -> subprocess.CompletedProcess:
+    """Run the real Snakemake CLI on the repository's Snakefile in ``workdir`` (with
+    ``--cores`` unless ``cores`` is None: a profile's own then), with ``path`` (a
+    folder) first on PATH when given."""
+    env = {**os.environ, "PATH": os.pathsep.join(
+        [*([str(path)] if path else []), str(BIN), os.environ["PATH"]])}
     result = subprocess.run(
         [str(BIN / "snakemake"), "--snakefile", str(REPO / "Snakefile"), "--directory",
-         str(workdir), "--cores", "2", *args],
+         str(workdir), *(["--cores", cores] if cores else []), *args],
         capture_output=True, text=True, env=env, timeout=900)
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout}\n"

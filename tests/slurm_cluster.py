@@ -51,7 +51,11 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU
 AccountingStorageType=accounting_storage/none
 JobAcctGatherType=jobacct_gather/none
-JobCompType=jobcomp/none
+# Job completion records in a file: `sacct -c` reads every job's attempts there
+# without a slurmdbd. A job over its time limit is killed 5 s after its warning.
+JobCompType=jobcomp/filetxt
+JobCompLoc={root}/jobcomp.txt
+KillWait=5
 MpiDefault=none
 ReturnToService=2
 MinJobAge=300

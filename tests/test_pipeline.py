@@ -119,8 +119,9 @@ def test_until_builds_up_to_a_stage(finished_run, tmp_path):
 
 
 def test_a_small_max_bytes_splits_a_split_into_several_shards(finished_run, tmp_path):
-    # 6 pieces (4 train) of about 4 s: about 1 MB of windows each, over a 1.5 MB limit.
-    config = {**finished_run[1], "shard": {"max_bytes": 1_500_000},
+    # 6 pieces (4 train) of about 4 s: about 1 MB of windows each, over a 1.5 MB limit;
+    # a shard job writes at most 2 of them.
+    config = {**finished_run[1], "shard": {"max_bytes": 1_500_000, "shards_per_job": 2},
               "demo": {"pieces": 6, "min_duration": 3, "max_duration": 4}}
     write_config(tmp_path, config)
     run_snakemake(tmp_path, "--until", "shard", "manifest")
@@ -130,7 +131,13 @@ def test_a_small_max_bytes_splits_a_split_into_several_shards(finished_run, tmp_
     plan = plan_shards(train["id"].tolist(), train["duration"].tolist(), 16000, 1.0, 1024,
                        512, 1_500_000)
     # As many shards as the durations predict, each with the predicted windows.
-    assert len(shards) == len(plan) > 1
+    assert len(shards) == len(plan) > 2
+    # Written by jobs of at most 2 consecutive shards, each listed in its job's record.
+    records = sorted((tmp_path / "results/shards/piano_sr/train/batches").glob("*.json"))
+    listed = [list(json.loads(r.read_text())) for r in records]
+    assert len(records) == -(-len(plan) // 2) and all(len(names) <= 2 for names in listed)
+    assert sorted(n for names in listed for n in names) == sorted(
+        str(p.relative_to(tmp_path)) for p in shards)
     predicted = dict(zip(train["id"], [predicted_windows(d, 16000, 1.0, 1024, 512)
                                        for d in train["duration"]], strict=True))
     for path, pieces in zip(shards, plan, strict=True):

@@ -16,11 +16,14 @@ def test_full_size_dag_plans_every_job(tmp_path):
     write_config(tmp_path, config)
     table, _ = build_manifest(read_metadata(tmp_path / "results/corpus"),
                               tmp_path / "results/corpus", config["manifest"])
-    # Shards per split, from the durations (8 GB each at most), for the two tasks.
-    shards = sum(len(plan_shards(group["id"].tolist(), group["duration"].tolist(), 16000,
-                                 config["render"]["tail"], 1024, 512, 8e9))
-                 for split, group in table.groupby("split") if split != "test") * 2
-    assert shards > 50  # about 200 hours of 16 kHz windows do not fit a few files
+    # Shards per split, from the durations (8 GB each at most), for the two tasks, and
+    # the jobs that write them (16 shards each at most).
+    shards = [len(plan_shards(group["id"].tolist(), group["duration"].tolist(), 16000,
+                              config["render"]["tail"], 1024, 512, 8e9))
+              for split, group in table.groupby("split") if split != "test"] * 2
+    assert sum(shards) > 30  # about 200 hours of 16 kHz windows do not fit a few files
+    shard_jobs = sum(-(-count // 16) for count in shards)
+    assert len(shards) < shard_jobs < sum(shards)
     config["pieces_per_job"] = 100  # the SLURM profile's
     write_config(tmp_path, config)
     write_download_record(tmp_path, config)
@@ -32,7 +35,7 @@ def test_full_size_dag_plans_every_job(tmp_path):
     # 3 renders (instrument, rate) and one chain per batch; 2 experiments and 3
     # baselines per test batch.
     assert counts == {
-        "manifest": 1, "render": 3 * batches, "degrade": batches, "shard": shards,
+        "manifest": 1, "render": 3 * batches, "degrade": batches, "shard": shard_jobs,
         "train": 2, "enhance": 2 * 2, "baseline": 3 * 2, "score": 2 + 4 + 1, "summarise": 1,
         "report": 2, "compare": 2, "report_tables": 1, "all": 1,
-        "total": 4 * batches + shards + 2 + 4 + 6 + 7 + 1 + 2 + 2 + 1 + 1 + 1}
+        "total": 4 * batches + shard_jobs + 2 + 4 + 6 + 7 + 1 + 2 + 2 + 1 + 1 + 1}

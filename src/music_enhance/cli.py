@@ -156,17 +156,30 @@ def cmd_degrade(args):
 def cmd_shard(args):
     import os
 
+    from .core.batch import run_batch
     from .data.shard import shard_pieces
     # The pipeline turns locking off through HDF5's own switch (shard.file_locking).
     log.info("HDF5_USE_FILE_LOCKING=%s", os.environ.get("HDF5_USE_FILE_LOCKING", "unset"))
     same_length(args, "pieces", "inputs", "targets", *(["values"] if args.values else []),
                 *(["soundfonts"] if args.soundfonts else []))
+    counts = args.counts or [len(args.pieces)]
+    if len(counts) != len(args.outputs) or sum(counts) != len(args.pieces):
+        raise SystemExit(f"shard: --counts {' '.join(map(str, counts))} must give one count "
+                         f"per output ({len(args.outputs)}) summing to the "
+                         f"{len(args.pieces)} pieces")
+    starts = [sum(counts[:i]) for i in range(len(counts))]
     attrs = {"task": args.task, "split": args.split, "config_hash": args.config_hash}
-    count = shard_pieces(args.pieces, args.inputs, args.targets, args.out, args.window,
-                         args.stride, attrs, args.values, args.soundfonts,
-                         file_locking=not args.no_file_locking,
-                         **block_values(args, "shard"))
-    log.info("wrote %d windows to %s", count, args.out)
+
+    def one(index):
+        part = slice(starts[index], starts[index] + counts[index])
+        count = shard_pieces(args.pieces[part], args.inputs[part], args.targets[part],
+                             args.outputs[index], args.window, args.stride, attrs,
+                             args.values[part] if args.values else None,
+                             args.soundfonts[part] if args.soundfonts else None,
+                             file_locking=not args.no_file_locking,
+                             **block_values(args, "shard"))
+        return f"{count} windows of {counts[index]} pieces"
+    run_batch(args.record, args.outputs, one)
 
 
 def cmd_train(args):
@@ -336,8 +349,11 @@ def data_commands(sub) -> None:
     s.add_argument("--record", help=RECORD)
     s.set_defaults(func=cmd_degrade)
 
-    s = sub.add_parser("shard", help="window some pieces of one task's split into HDF5")
-    s.add_argument("out")
+    s = sub.add_parser("shard", help="window some pieces of one task's split into HDF5 shards")
+    s.add_argument("--outputs", nargs="+", required=True, help="the HDF5 shards to write")
+    s.add_argument("--counts", nargs="+", type=checked(int, {"minimum": 1}),
+                   help="how many of the pieces (in order) each output holds; one "
+                        "output holds them all when omitted")
     s.add_argument("--pieces", nargs="+", required=True, help="piece ids, one per input")
     s.add_argument("--inputs", nargs="+", required=True, help="input audio, one per piece")
     s.add_argument("--targets", nargs="+", required=True, help="target audio, one per piece")
@@ -351,6 +367,7 @@ def data_commands(sub) -> None:
     s.add_argument("--config-hash", default="", help="hash of the task's config")
     s.add_argument("--no-file-locking", action="store_true",
                    help="HDF5 without file locks (some shared cluster filesystems)")
+    s.add_argument("--record", help=RECORD)
     add_block_options(s, "shard")
     s.set_defaults(func=cmd_shard)
 

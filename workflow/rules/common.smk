@@ -27,7 +27,7 @@ from music_enhance.pipeline.plan import (
     METRICS,
     OUTPUTS,
     RENDER,
-    SHARD,
+    SHARD_BATCH,
     SUMMARY,
     TRAIN_SPLITS,
     Plan,
@@ -197,3 +197,18 @@ def provenance(rule):
 if PLANNED_AT_START and workflow.is_main_process:
     for _rule, _wildcards in planned().jobs_below(planned().targets()):
         write_provenance(_rule, _wildcards)
+
+
+def sized(rule):
+    """The rule's resources, computed by the plan from each job's work (its pieces'
+    minutes of audio, its model's size and steps; pipeline/resources.py), growing
+    with each retry of a failed job (``attempt``)."""
+
+    def resource(key):
+        def value(wildcards, attempt):
+            plan = PLAN if rule in ("download", "manifest") else planned()
+            return plan.resources(rule, dict(wildcards), attempt)[key]
+
+        return value
+
+    return {key: resource(key) for key in ("runtime", "mem_mb", "gpu")}

@@ -16,6 +16,9 @@ rule degrade:
         chain=job("degrade", "chain"),
         seed=config["seed"],
         options=job("degrade", "options"),
+    threads: PLAN.threads("degrade")
+    resources:
+        **sized("degrade"),
     log:
         "results/logs/degrade/{chain}/{instrument}/{rate}/{batch}.log",
     conda:

@@ -15,6 +15,9 @@ if config["source"] == "demo":
             min_duration=config["demo"]["min_duration"],
             max_duration=config["demo"]["max_duration"],
             seed=config["seed"],
+        threads: PLAN.threads("download")
+        resources:
+            **sized("download"),
         log:
             "results/logs/download.log",
         conda:
@@ -47,6 +50,9 @@ else:
                 **MAESTRO_DOWNLOAD["output"],
             params:
                 **MAESTRO_DOWNLOAD["params"],
+            threads: PLAN.threads("download")
+            resources:
+                **sized("download"),
             log:
                 "results/logs/download.log",
             conda:
@@ -63,6 +69,9 @@ else:
                 **MAESTRO_DOWNLOAD["output"],
             params:
                 **MAESTRO_DOWNLOAD["params"],
+            threads: PLAN.threads("download")
+            resources:
+                **sized("download"),
             log:
                 "results/logs/download.log",
             conda:

@@ -19,7 +19,9 @@ for _rule, _template in (("enhance", ENHANCE), ("enhance_collab", COLLAB)):
             outputs=job(_rule, "outputs"),
             infos=job(_rule, "infos"),
             options=job(_rule, "options"),
-        threads: 2
+        threads: PLAN.threads(_rule)
+        resources:
+            **sized(_rule),
         log:
             f"results/logs/{_rule}/{{experiment}}/{{batch}}.log",
         conda:

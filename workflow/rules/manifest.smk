@@ -12,6 +12,9 @@ rule manifest:
     params:
         filters=canonical(config["manifest"]),
         on_bad_midi=config["on_bad_midi"],
+    threads: PLAN.threads("manifest")
+    resources:
+        **sized("manifest"),
     log:
         "results/logs/manifest.log",
     conda:

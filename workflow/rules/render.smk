@@ -15,6 +15,9 @@ rule render:
         outputs=job("render", "outputs"),
         instrument=job("render", "instrument"),
         options=job("render", "options"),
+    threads: PLAN.threads("render")
+    resources:
+        **sized("render"),
     log:
         "results/logs/render/{instrument}/{rate}/{batch}.log",
     conda:

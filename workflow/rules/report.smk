@@ -30,6 +30,9 @@ rule report:
         ),
     params:
         pieces=job("report", "pieces"),
+    threads: PLAN.threads("report")
+    resources:
+        **sized("report"),
     log:
         "results/logs/report/{experiment}.log",
     conda:
@@ -52,6 +55,9 @@ rule compare:
         ),
     params:
         files=job("compare", "files"),
+    threads: PLAN.threads("compare")
+    resources:
+        **sized("compare"),
     log:
         "results/logs/report/compare/{task}.log",
     conda:
@@ -78,6 +84,9 @@ rule report_tables:
         ),
     params:
         config=canonical(config),
+    threads: PLAN.threads("report_tables")
+    resources:
+        **sized("report_tables"),
     log:
         "results/logs/report/tables.log",
     conda:

@@ -12,6 +12,9 @@ rule baseline:
         inputs=job("baseline", "inputs"),
         outputs=job("baseline", "outputs"),
         low_rate=job("baseline", "low_rate"),
+    threads: PLAN.threads("baseline")
+    resources:
+        **sized("baseline"),
     log:
         "results/logs/baseline/{task}/{method}/{batch}.log",
     conda:
@@ -38,6 +41,9 @@ rule score:
         estimates=job("score", "estimates"),
         targets=job("score", "targets"),
         options=job("score", "options"),
+    threads: PLAN.threads("score")
+    resources:
+        **sized("score"),
     log:
         "results/logs/score/{system}.log",
     conda:
@@ -58,6 +64,9 @@ rule summarise:
             caption="../report/summary.rst",
             category="Scores",
         ),
+    threads: PLAN.threads("summarise")
+    resources:
+        **sized("summarise"),
     log:
         "results/logs/score/summary.log",
     conda:

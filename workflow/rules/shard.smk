@@ -1,5 +1,6 @@
 # shard: sliding (input, target) windows of some pieces of one task and split, in
-# HDF5; a split has as many shards as keep each under shard.max_bytes.
+# HDF5; a split has as many shards as keep each under shard.max_bytes, and one job
+# writes up to shard.shards_per_job of them, then its batch record.
 
 
 rule shard:
@@ -7,8 +8,10 @@ rule shard:
         stamp=provenance("shard"),
         records=job("shard", "records"),
     output:
-        SHARD,
+        SHARD_BATCH,
     params:
+        outputs=job("shard", "outputs"),
+        counts=job("shard", "counts"),
         pieces=job("shard", "pieces"),
         inputs=job("shard", "inputs"),
         targets=job("shard", "targets"),
@@ -16,14 +19,17 @@ rule shard:
         stride=job("shard", "stride"),
         config_hash=job("shard", "config_hash"),
         options=job("shard", "options"),
+    threads: PLAN.threads("shard")
     resources:
-        mem_mb=4000,
+        **sized("shard"),
     log:
         "results/logs/shard/{task}/{split}/{index}.log",
     conda:
         "../../envs/music-enhance.yaml"
     shell:
-        "music-enhance shard {output:q} --pieces {params.pieces:q} --split {wildcards.split:q} "
+        "music-enhance shard --outputs {params.outputs:q} --counts {params.counts} "
+        "--pieces {params.pieces:q} --split {wildcards.split:q} "
         "--inputs {params.inputs:q} --targets {params.targets:q} "
         "--window {params.window} --stride {params.stride} --task {wildcards.task:q} "
-        "--config-hash {params.config_hash:q} {params.options:q} > {log:q} 2>&1"
+        "--config-hash {params.config_hash:q} {params.options:q} --record {output:q} "
+        "> {log:q} 2>&1"

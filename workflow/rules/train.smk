@@ -5,27 +5,26 @@
 rule train:
     input:
         stamp=provenance("train"),
-        train=job("train", "train"),
-        valid=job("train", "valid"),
+        shards=job("train", "records"),
         autoencoder=job("train", "autoencoder"),
     output:
         checkpoint=CHECKPOINT,
         metrics=METRICS,
     params:
+        train=job("train", "train"),
+        valid=job("train", "valid"),
         spec=job("train", "spec"),
         seed=config["seed"],
         options=job("train", "options"),
-    threads: 8
+    threads: PLAN.threads("train")
     resources:
-        mem_mb=lambda wildcards: PLAN.train_resources(wildcards.experiment)["mem_mb"],
-        runtime=lambda wildcards: PLAN.train_resources(wildcards.experiment)["runtime"],
-        gpu=lambda wildcards: PLAN.train_resources(wildcards.experiment)["gpu"],
+        **sized("train"),
     log:
         "results/logs/train/{experiment}.log",
     conda:
         "../../envs/music-enhance.yaml"
     shell:
         "music-enhance train {output.checkpoint:q} {output.metrics:q} "
-        "--train-shards {input.train:q} --valid-shards {input.valid:q} "
+        "--train-shards {params.train:q} --valid-shards {params.valid:q} "
         "--experiment {wildcards.experiment:q} --spec {params.spec:q} --seed {params.seed} "
         "--threads {threads} --provenance {input.stamp:q} {params.options:q} > {log:q} 2>&1"

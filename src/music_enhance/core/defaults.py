@@ -111,7 +111,8 @@ def filled(definition: str, value, label: str):
 # The config blocks whose keys are options of the stage command of the same name,
 # less the keys the plan reads itself: the command's flags, their types, choices,
 # defaults and help are the schema's, and the plan passes the filled block.
-BLOCK_OPTIONS = {"render": ("soundfont",), "degrade": (), "shard": ("max_bytes", "file_locking"),
+BLOCK_OPTIONS = {"render": ("soundfont",), "degrade": (),
+                 "shard": ("max_bytes", "file_locking", "shards_per_job"),
                  "enhance": (), "score": ()}
 
 

@@ -13,9 +13,10 @@ piece never touches what training reads.
 
 import copy
 import hashlib
+import json
 import math
 import re
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -25,8 +26,10 @@ from ..core.defaults import block_args
 from ..data.degrade import chain_cutoff, resample_error
 from ..data.shard import plan_shards, predicted_windows
 from ..evaluation.baselines import task_baselines
+from ..evaluation.enhance import BLOCK_SECONDS
 from ..training.models import window_error
 from ..training.recipe import recipe_errors
+from . import resources
 from .provenance import STAMPS, record_key
 
 TRAIN_SPLITS = ["train", "validation"]
@@ -36,6 +39,8 @@ BASELINE = "results/baselines/{task}/{method}/{piece}.flac"
 ENHANCE = "results/enhance/{experiment}/{piece}.flac"
 COLLAB = "results/collab/{experiment}/{piece}.flac"
 SHARD = "results/shards/{task}/{split}/{index}.h5"
+# One shard job writes up to shard.shards_per_job consecutive shards of a split.
+SHARD_BATCH = "results/shards/{task}/{split}/batches/{index}.json"
 CHECKPOINT = "results/train/{experiment}/generator.pt"
 METRICS = "results/train/{experiment}/metrics.csv"
 CORPUS = "results/corpus"
@@ -74,7 +79,7 @@ OUTPUTS = {
     "baseline": [record_of(BASELINE)],
     "enhance": [record_of(ENHANCE)],
     "enhance_collab": [record_of(COLLAB)],
-    "shard": [SHARD],
+    "shard": [SHARD_BATCH],
     "train": [CHECKPOINT, METRICS],
     "score": [SCORE],
     "report": [f"{REPORT}/spectrogram.png", f"{REPORT}/curves.png",
@@ -367,10 +372,23 @@ class Plan:
         return [SHARD.format(task=task, split=split, index=i)
                 for i in range(len(self.shard_plan(task, split)))]
 
+    def shard_batches(self, task: str, split: str) -> list[range]:
+        """The shard indices each shard job of a task's split writes."""
+        count, per_job = len(self.shard_plan(task, split)), self.config["shard"]["shards_per_job"]
+        return [range(start, min(start + per_job, count)) for start in range(0, count, per_job)]
+
+    def shard_records(self, task: str, split: str) -> list[str]:
+        return [SHARD_BATCH.format(task=task, split=split, index=b)
+                for b in range(len(self.shard_batches(task, split)))]
+
     def shard_job(self, task: str, split: str, index: int) -> dict:
-        entries = self.shard_plan(task, split)[int(index)]
+        indices = self.shard_batches(task, split)[int(index)]
+        shards = [self.shard_plan(task, split)[i] for i in indices]
+        entries = [entry for shard in shards for entry in shard]
         sources = {source: [p for p, s in entries if s == source] for _, source in entries}
         job = {"pieces": [p for p, _ in entries],
+               "counts": [len(shard) for shard in shards],
+               "outputs": [SHARD.format(task=task, split=split, index=i) for i in indices],
                "records": sorted({r for source, pieces in sources.items()
                                   for template in (self.task_input(source),
                                                    self.task_target(source))
@@ -388,8 +406,10 @@ class Plan:
         block = {k: v for k, v in self.config["tasks"][task].items() if k != "evaluation"}
         digest = canonical({"task": block, "chain": self.chain(task),
                             "soundfonts": sorted({self.soundfont(s) for _, s in entries})})
-        # Locking changes how the file is opened, not what it holds.
-        written = {k: v for k, v in settings.items() if k != "file_locking"}
+        # Locking changes how the files are opened, and the job size how they are
+        # grouped into jobs, not what they hold.
+        written = {k: v for k, v in settings.items()
+                   if k not in ("file_locking", "shards_per_job")}
         chain = self.config["tasks"][task]["input"]["chain"]
         return {**job, "options": options, "window": self.config["tasks"][task][
             "window"], "stride": self.config["tasks"][task]["stride"],
@@ -397,7 +417,8 @@ class Plan:
                 "config": {f"tasks.{task}": block, "shard": written,
                            **({f"chains.{chain}": self.chain(task)} if chain else {}),
                            "render.tail": self.config["render"]["tail"],
-                           "pieces": [list(entry) for entry in entries]}}
+                           "shards": {out: [list(entry) for entry in shard] for out, shard
+                                      in zip(job["outputs"], shards, strict=True)}}}
 
     def train_job(self, experiment: str) -> dict:
         spec = dict(self.config["experiments"][experiment])
@@ -408,17 +429,82 @@ class Plan:
             spec["collab"] = None
         autoencoder = ([CHECKPOINT.format(experiment=spec["autoencoder"])]
                        if spec["losses"]["feature"] else [])
+        records = [*self.shard_records(task, "train"), *self.shard_records(task, "validation")]
         return {"train": self.shards(task, "train"), "valid": self.shards(task, "validation"),
-                "autoencoder": autoencoder, "spec": canonical(spec),
+                "records": records, "autoencoder": autoencoder, "spec": canonical(spec),
                 "options": ["--autoencoder", *autoencoder] if autoencoder else [],
                 "config": {f"experiments.{experiment}": spec, "seed": self.config["seed"]},
-                "depends": [*self.shards(task, "train"), *self.shards(task, "validation"),
-                            *autoencoder]}
+                "depends": [*records, *autoencoder]}
 
-    def train_resources(self, experiment: str) -> dict:
-        """What a train job asks of a cluster (from the config alone: Snakemake
-        evaluates resources where the pieces may not be known yet)."""
-        return self.config["experiments"][experiment]["resources"]
+    # -- what each job asks of a cluster (resources.py) -----------------------------
+
+    def threads(self, rule: str) -> int:
+        threads = self.config["cluster"]["threads"]
+        return threads.get(RULE_STAGE.get(rule, rule), threads["default"])
+
+    def parameters(self, experiment: str) -> int:
+        """The generator's parameter count (built on the meta device: no memory)."""
+        return model_parameters(canonical(self.config["experiments"][experiment]["model"]))
+
+    def uses_gpu(self, experiment: str) -> bool:
+        return resources.uses_gpu(self.parameters(self.evaluated.get(experiment, experiment)),
+                                  self.config["cluster"])
+
+    def _audio(self, pieces, rate: int) -> tuple[float, float]:
+        """Seconds of audio of ``pieces`` (with the render tail), and the longest."""
+        tail = self.config["render"]["tail"]
+        durations = self.table.set_index("id").loc[list(pieces), "duration"] + tail
+        return float(durations.sum()), float(durations.max())
+
+    def resources(self, rule: str, wildcards: dict, attempt: int = 1) -> dict:
+        """runtime (minutes), mem_mb and gpu of a job, from its estimate; each retry
+        (``attempt``) asks cluster.escalation times more."""
+        return resources.asked(self.estimate_job(rule, wildcards), self.config["cluster"],
+                               attempt)
+
+    def estimate_job(self, rule: str, wildcards: dict) -> dict:
+        """The seconds a job's work takes on its threads (or GPU), its memory beyond a
+        process's base and its GPU count (resources.py)."""
+        cluster, threads = self.config["cluster"], self.threads(rule)
+        if rule == "train":
+            return self._train_estimate(wildcards["experiment"], threads)
+        if rule in ("enhance", "enhance_collab"):
+            experiment = wildcards["experiment"]
+            task = self.config["experiments"][experiment]["task"]
+            rate = self.config["tasks"][task]["sample_rate"]
+            seconds, longest = self._audio(self.batch_pieces(wildcards["batch"]), rate)
+            factor = cluster["throughput"]["collab_factor"] if rule == "enhance_collab" else 1
+            parameters = self.parameters(self.evaluated.get(experiment, experiment))
+            streamed = min(longest, BLOCK_SECONDS)  # longer files stream in blocks
+            return resources.model_job(
+                "enhance", factor * seconds * rate * parameters, parameters, threads, cluster,
+                cluster["memory"]["enhance"] * streamed / 60 * rate / resources.REFERENCE_RATE)
+        if rule in resources.AUDIO_STAGES:
+            job = self.job_of(rule, wildcards)
+            rate = self._rate(rule, wildcards)
+            seconds, longest = self._audio(job["pieces"], rate)
+            return resources.audio_job(rule, seconds, longest, rate, len(job["pieces"]),
+                                       threads, cluster)
+        return {"seconds": 0.0, "memory_mb": 0.0, "gpu": 0}
+
+    def _rate(self, rule: str, wildcards: dict) -> int:
+        if "rate" in wildcards:
+            return int(wildcards["rate"])
+        task = wildcards.get("task") or self.system_task(wildcards["system"])
+        return self.config["tasks"][task]["sample_rate"]
+
+    def _train_estimate(self, experiment: str, threads: int) -> dict:
+        """Steps x batch x window samples through the generator; a GAN step costs
+        throughput.gan_factor plain ones. From the config alone: Snakemake evaluates
+        a train job's resources where the pieces may not be known yet."""
+        spec, cluster = self.config["experiments"][experiment], self.config["cluster"]
+        samples = spec["steps"] * spec["batch_size"] * self.config["tasks"][spec["task"]][
+            "window"]
+        if spec["discriminator"]:
+            samples *= cluster["throughput"]["gan_factor"]
+        parameters = self.parameters(experiment)
+        return resources.model_job("train", samples * parameters, parameters, threads,
+                                   cluster, cluster["memory"]["train"])
 
     def score_job(self, system: str) -> dict:
         task, pieces = self.system_task(system), self.pieces("test")
@@ -546,6 +632,17 @@ class Plan:
         """Where a job's provenance record lives: by rule, then its output's wildcards."""
         fields = re.findall(r"{(\w+)}", OUTPUTS[rule][0])
         return "/".join([STAMPS, rule, *(str(wildcards[f]) for f in fields)]) + ".json"
+
+
+@cache
+def model_parameters(model: str) -> int:
+    """The parameter count of a generator (its canonical JSON spec)."""
+    import torch
+
+    from ..training.models import build_model, parameter_count
+
+    with torch.device("meta"):
+        return parameter_count(build_model(json.loads(model)))
 
 
 def _pattern(template: str):
