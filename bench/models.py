@@ -3,14 +3,13 @@ parameters x audio samples per second.
 
 For the demo U-Net, the reports' U-Net and inception generator, and the GPU
 overlay's U-Net and inception generator (config/experiments/reports-gpu.yaml),
-measures enhancement (forward passes under no_grad, batches of windows as
+measures enhancement (fp32 forward passes under no_grad, batches of windows, as
 ``enhance`` runs them) and training (forward, backward and Adam on a batch of
-the experiment's size) on the CPU with this machine's threads (per thread) and on
-a GPU when there is one, in the precision each would use (bf16 autocast on the
-GPU and for the reports' CPU runs). Prints the figures next to the schema's
-``cluster.throughput`` values. Last line: ``ratio <schema / measured>`` for the
-slowest of the models and kinds measured here (at most 1: the schema does not
-promise more than the code does).
+the experiment's size, bf16 autocast as the reports' configs train) on the CPU
+with this machine's threads (per thread) and on a GPU when there is one. Prints
+the figures next to the schema's ``cluster.throughput`` values. Last line:
+``ratio <schema / measured>`` for the slowest of the models and kinds measured
+here (at most 1: the schema does not promise more than the code does).
 
     python bench/models.py [--seconds 5] [--smoke] [--cpu-models demo,reports]
 """
@@ -22,6 +21,7 @@ from pathlib import Path
 import torch
 import yaml
 
+from music_enhance.core import defaults
 from music_enhance.core.config import SCHEMA, validate_config
 from music_enhance.training.models import build_model, parameter_count
 
@@ -70,8 +70,8 @@ def measure(spec: dict, batch: int, window: int, device, seconds: float) -> dict
     def autocast():
         return torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16)
 
-    def forward():
-        with torch.no_grad(), autocast():
+    def forward():  # as enhance runs it: fp32
+        with torch.no_grad():
             model.eval()(x)
 
     def train():
@@ -96,9 +96,9 @@ def main():
                         help="tiny batches, a fraction of a second each: checks that the "
                              "bench runs (tests/test_bench.py), its figures mean nothing")
     args = parser.parse_args()
-    schema = SCHEMA["properties"]["cluster"]["properties"]["throughput"]["properties"]
+    schema = defaults.schema()["properties"]["cluster"]["properties"]["throughput"]["properties"]
     threads = torch.get_num_threads()
-    runs = [("cpu", name) for name in args.cpu_models.split(",")]
+    runs = [("cpu", name) for name in args.cpu_models.split(",") if name]
     if torch.cuda.is_available():
         runs += [("cuda", name) for name in specs()]
     if args.smoke:

@@ -27,7 +27,8 @@ import numpy as np
 import soundfile
 import yaml
 
-from music_enhance.core.config import SCHEMA, canonical
+from music_enhance.core import defaults
+from music_enhance.core.config import canonical
 from music_enhance.data.demo import synth_piece
 from music_enhance.training.checkpoint import save_checkpoint
 from music_enhance.training.models import build_model
@@ -105,7 +106,7 @@ def main():
             measured[stage, name] = run(command)
     # The render's real length (its tail included) is what every later stage reads.
     audio = {name: soundfile.info(str(tmp / f"{name}.render.flac")).duration for name in lengths}
-    cluster = SCHEMA["properties"]["cluster"]["properties"]
+    cluster = defaults.schema()["properties"]["cluster"]["properties"]
     schema = {group: {k: v["default"] for k, v in cluster[group]["properties"].items()}
               for group in ("throughput", "memory")}
     print(f"pieces of {audio['short']:.1f} s and {audio['long']:.1f} s at {RATE} Hz, "

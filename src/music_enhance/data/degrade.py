@@ -1,9 +1,11 @@
 """The degrade stage: a named chain of steps applied to a clean render.
 
-Filters, rooms and codecs run through sox (pysox); consecutive sox steps share
-one sox process. Noise is drawn with numpy. Every random value comes from one
-generator seeded from (global seed, chain name, piece id), so the same config
-gives the same bytes, and every value drawn is written next to the output.
+Filters, rooms and codecs run through sox; consecutive sox steps share one sox
+process. Noise is drawn with numpy, for the input's length, while sox runs.
+Each step draws its random values from its own generator, seeded from (global
+seed, chain name, piece id) and the step's place in the chain, so the same
+config gives the same bytes, and every value drawn is written next to the
+output.
 The output always has the input's length and stays sample-aligned with it:
 sox's ``rate`` and ``sinc`` are linear-phase and delay-compensated, reverb
 tails are cut at the input's end, and the mp3 codec's delay is measured and
@@ -13,6 +15,8 @@ removed.
 import json
 import subprocess
 import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -114,20 +118,19 @@ def interpolate_up(audio, rate, step, rng):
                        step["interpolation"]).astype(np.float32), {}
 
 
-def noise(kind):
-    def add_noise(audio, rate, step, rng):
-        raw = coloured_noise(rng, len(audio), kind, rate)
-        variance = float(step["variance"])
-        if "snr_db" in step:
-            # The signal keeps its level; the noise is scaled to the drawn SNR.
-            snr_db = jitter(rng, float(step["snr_db"]), variance)
-            level = np.sqrt(np.mean(audio.astype(np.float64) ** 2) / 10 ** (snr_db / 10))
-            drawn = {"snr_db": snr_db}
-        else:  # the report's sox-style absolute amplitude
-            level = jitter(rng, float(step["volume"]), variance, 0.0)
-            drawn = {"volume": level}
-        return (audio + level * raw).astype(np.float32), drawn
-    return add_noise
+def add_noise(audio, step, rng, raw):
+    """``audio`` plus the noise ``raw`` (drawn from ``rng`` beforehand) at the level
+    the step draws next."""
+    variance = float(step["variance"])
+    if "snr_db" in step:
+        # The signal keeps its level; the noise is scaled to the drawn SNR.
+        snr_db = jitter(rng, float(step["snr_db"]), variance)
+        level = np.sqrt(np.mean(audio.astype(np.float64) ** 2) / 10 ** (snr_db / 10))
+        drawn = {"snr_db": snr_db}
+    else:  # the report's sox-style absolute amplitude
+        level = jitter(rng, float(step["volume"]), variance, 0.0)
+        drawn = {"volume": level}
+    return (audio + level * raw).astype(np.float32), drawn
 
 
 # A 3-pole/3-zero filter whose gain falls 3 dB per octave within 0.1 dB over
@@ -145,11 +148,13 @@ def coloured_noise(rng: np.random.Generator, length: int, kind: str, rate: int) 
         raw = rng.uniform(-1, 1, length) + rng.uniform(-1, 1, length)
     else:
         from scipy.signal import lfilter  # not at import: the Snakefile imports this module
-        raw = rng.standard_normal(length)
+        # float32 throughout: half the work of float64, and far finer than any SNR.
+        raw = rng.standard_normal(length, dtype=np.float32)
         if kind == "pinknoise":
-            raw = lfilter(PINK_B, PINK_A, raw)
+            raw = lfilter(np.float32(PINK_B), np.float32(PINK_A), raw)
         elif kind == "brownnoise":
-            raw = lfilter([1.0], [1.0, -np.exp(-2 * np.pi * BROWN_CORNER_HZ / rate)], raw)
+            pole = np.exp(-2 * np.pi * BROWN_CORNER_HZ / rate)
+            raw = lfilter(np.float32([1.0]), np.float32([1.0, -pole]), raw)
     raw -= raw.mean()
     return raw / np.sqrt(np.mean(raw ** 2))
 
@@ -191,32 +196,43 @@ def codec_delay(reference: np.ndarray, decoded: np.ndarray, max_lag: int = 4096)
     return int(np.argmax(xcorr[:max_lag + 1]))
 
 
-ARRAY_STEPS = {**{k: noise(k) for k in NOISE_KINDS}, "clip": clip, "gain": gain, "mp3": mp3}
+ARRAY_STEPS = {"clip": clip, "gain": gain, "mp3": mp3}  # and the noises (add_noise)
 
 
-def apply_chain(audio: np.ndarray, rate: int, chain: list[dict], seed: int) -> tuple:
+def apply_chain(audio, rate: int, chain: list[dict], seed: int, length: int | None = None
+                ) -> tuple:
     """Apply each step in order; return the degraded audio and the values drawn.
 
-    Runs of consecutive sox steps go through one sox process. The steps are checked
-    against the config schema and its defaults filled in (the CLI has done so already).
+    ``audio`` is the samples, or the path of a mono file of ``length`` frames when the
+    chain starts with a sox step, which then reads the file itself (sox decodes FLAC
+    as fast as soundfile, and the samples need not cross a pipe). Runs of
+    consecutive sox steps go through one sox process. The steps are checked against
+    the config schema and its defaults filled in (the CLI has done so already).
     """
     chain = filled("chain", chain, "chain")
-    rng = np.random.default_rng(seed)
-    length, drawn, tfm = len(audio), [], None
-    for step in chain:
-        name = step["step"]
-        if name in SOX_STEPS:
-            tfm = tfm or _transformer()
-            drawn.append({"step": name, **SOX_STEPS[name](tfm, rate, step, rng)})
-            if name == "resample" and step["interpolation"] != "sox":
-                audio = _run_sox(tfm, audio, rate)
-                tfm = None
-                audio, _ = interpolate_up(audio, rate, step, rng)
-            continue
-        if tfm is not None:
-            audio, tfm = _run_sox(tfm, audio, rate), None
-        audio, values = ARRAY_STEPS[name](audio, rate, step, rng)
-        drawn.append({"step": name, **values})
+    rngs = [np.random.default_rng([seed, index]) for index in range(len(chain))]
+    length, drawn, tfm = length or len(audio), [], None
+    with ThreadPoolExecutor(1) as pool:  # the noises, while sox works
+        noises = {i: pool.submit(coloured_noise, rngs[i], length, step["step"], rate)
+                  for i, step in enumerate(chain) if step["step"] in NOISE_KINDS}
+        for index, step in enumerate(chain):
+            name, rng = step["step"], rngs[index]
+            if name in SOX_STEPS:
+                tfm = tfm or _transformer()
+                drawn.append({"step": name, **SOX_STEPS[name](tfm, rate, step, rng)})
+                if name == "resample" and step["interpolation"] != "sox":
+                    audio = _run_sox(tfm, audio, rate)
+                    tfm = None
+                    audio, _ = interpolate_up(audio, rate, step, rng)
+                continue
+            if tfm is not None:
+                audio, tfm = _run_sox(tfm, audio, rate), None
+            if name in NOISE_KINDS:
+                raw = fit_length(noises[index].result(), len(audio))
+                audio, values = add_noise(audio, step, rng, raw)
+            else:
+                audio, values = ARRAY_STEPS[name](audio, rate, step, rng)
+            drawn.append({"step": name, **values})
     if tfm is not None:
         audio = _run_sox(tfm, audio, rate)
     return fit_length(np.asarray(audio, dtype=np.float32), length), drawn
@@ -229,21 +245,56 @@ def _transformer():
 
 
 def _run_sox(tfm, audio, rate):
-    # No clipping inside sox: float samples out of range pass through and are
-    # measured by the stage after the chain.
-    return np.asarray(tfm.build_array(input_array=audio.astype(np.float32),
-                                      sample_rate_in=rate), dtype=np.float32).reshape(-1)
+    """The Transformer's effects on ``audio`` in one sox process, raw float32 in and
+    out through pipes. A thread writes the input in one call while this one reads
+    the output (pysox's build_array feeds the pipe 512 bytes at a time, which cost
+    more than sox's own work). No clipping inside sox: float samples out of range
+    pass through and are measured by the stage after the chain. ``audio`` may be a
+    mono file's path, which sox reads."""
+    out_rate = tfm.output_format.get("rate") or rate
+    raw = ["-t", "f32", "-c", "1"]
+    source = [str(audio)] if isinstance(audio, Path) else [*raw, "-r", str(rate), "-"]
+    command = ["sox", *tfm.globals, *source, *raw, "-r", str(out_rate), "-", *tfm.effects]
+    proc = subprocess.Popen(command, stdin=None if isinstance(audio, Path) else subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    feeder = None
+    if not isinstance(audio, Path):
+        feeder = threading.Thread(target=_feed, args=(proc.stdin, audio.astype(np.float32)))
+        feeder.start()
+    out = proc.stdout.read()
+    err = proc.stderr.read()
+    if feeder:
+        feeder.join()
+    if proc.wait():
+        raise ValueError(f"sox {' '.join(tfm.effects)} failed: {err.decode().strip()}")
+    return np.frombuffer(out, dtype=np.float32).copy()
+
+
+def _feed(pipe, samples: np.ndarray) -> None:
+    try:
+        pipe.write(samples.tobytes())
+    except BrokenPipeError:  # sox failed: its status and stderr say why
+        pass
+    finally:
+        pipe.close()
 
 
 def degrade(in_path, out_audio, out_values, chain_name: str, chain: list[dict], seed: int,
             piece: str, max_clipped: float = schema_default("degrade.max_clipped")) -> list[dict]:
-    audio, rate = read_mono(in_path)
+    info = sf.info(str(in_path))
+    rate, length = info.samplerate, info.frames
+    # A mono file goes to a leading sox step as it is; anything else is read here.
+    if info.channels == 1 and chain and chain[0]["step"] in SOX_STEPS:
+        audio = Path(in_path)
+    else:
+        audio, rate = read_mono(in_path)
+        length = len(audio)
     for index, step in enumerate(chain):
         if step["step"] == "resample" and resample_error(step, rate):
             raise ValueError(f"{in_path}: chain {chain_name!r} step {index}: low_rate "
                              f"{resample_error(step, rate)} of this file")
     piece_seed = derive_seed(seed, chain_name, piece)
-    out, drawn = apply_chain(audio, rate, chain, piece_seed)
+    out, drawn = apply_chain(audio, rate, chain, piece_seed, length)
     clipped = float(np.mean(np.abs(out) >= 1.0))
     if clipped > max_clipped:
         raise ValueError(f"{in_path}: chain {chain_name!r} clips piece {piece!r} "
