@@ -5,7 +5,8 @@ Builds shards of about 6 minutes of audio (a demo render, input and target) at
 the shards with 0, 1 and 2 DataLoader workers, the same from an in-memory numpy
 array (the ceiling: fancy indexing only), and the training step rate of the
 default generator on this machine; then, with 0 workers, the size and read rate
-of the same windows as int16, and with lzf and gzip compression. Last line:
+of the same windows as int16, and with lzf and gzip compression, and the rate
+from one shard against one shard per piece (int16). Last line:
 ``ratio <loader with 2 workers / in-memory ceiling>``.
 
     python bench/loader.py [--seconds 10]
@@ -106,6 +107,16 @@ def main():
         formats[sample_format, compression] = (
             sum(p.stat().st_size for p in variant) / 2**20,
             rate_of(endless_loader(ShardWindows(variant), 0), args.seconds))
+    # The same windows in one shard and in one shard per piece: what a shard's
+    # size costs the loader (each is memory-mapped; reads gather by index).
+    counts = {}
+    for count in (1, len(ids)):
+        variant = [tmp / f"count{count}-{i}.h5" for i in range(count)]
+        for path, part in zip(variant, np.array_split(ids, count), strict=True):
+            shard_pieces(list(part), [str(tmp / f"{i}.flac") for i in part],
+                         [str(tmp / f"{i}.flac") for i in part], path, WINDOW,
+                         WINDOW // 2, {}, sample_format="int16")
+        counts[count] = rate_of(endless_loader(ShardWindows(variant), 0), args.seconds)
     print(f"{len(dataset)} windows of {WINDOW} samples in 2 shards; batches of {BATCH}")
     print(f"{'source':32}{'batches/s':>12}")
     for label, value in rates.items():
@@ -114,6 +125,8 @@ def main():
     print(f"{'format, compression':24}{'MiB':>8}{'batches/s (0 workers)':>24}")
     for (sample_format, compression), (size, rate) in formats.items():
         print(f"{sample_format + ', ' + compression:24}{size:>8.1f}{rate:>24.1f}")
+    for count, rate in counts.items():
+        print(f"int16 windows in {count} shard(s), 0 workers: {rate:.1f} batches/s")
     print(f"loader (2 workers) / training step rate: "
           f"{rates['shards, 2 workers'] / step_rate:.1f}x")
     print(f"ratio {rates['shards, 2 workers'] / rates['in-memory numpy (ceiling)']:.3f}")
