@@ -20,13 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-from snakemake.utils import update_config
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from scale import (  # noqa: E402
-    MAESTRO,
     full_size_config,
+    reports_config,
     write_download_record,
     write_full_size_corpus,
 )
@@ -51,21 +48,6 @@ def plan(workdir: Path, runs: int, *profile) -> tuple[float, int]:
         times.append(time.perf_counter() - start)
     total = re.search(r"^total\s+(\d+)$", result.stdout, re.M)
     return statistics.median(times), int(total[1])
-
-
-def reports_config() -> dict:
-    """reports.yaml with reports-gpu.yaml over it, on the full-size corpus, sized as
-    the SLURM profile sizes it."""
-    # Merged as Snakemake merges config files and --config values.
-    config = yaml.safe_load((REPO / "config/experiments/reports.yaml").read_text())
-    update_config(config, yaml.safe_load(
-        (REPO / "config/experiments/reports-gpu.yaml").read_text()))
-    profile = yaml.safe_load((REPO / "workflow/profiles/slurm/config.yaml").read_text())
-    for entry in profile["config"]:
-        key, value = entry.split("=", 1)
-        update_config(config, {key: yaml.safe_load(value)})
-    config["maestro"] = dict(MAESTRO)
-    return config
 
 
 def cost_sheet(workdir: Path, config: dict) -> None:

@@ -2,9 +2,12 @@
 
 import copy
 import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
+from snakemake.utils import update_config
 
 from music_enhance.core.config import SCHEMA, validate_config
 from music_enhance.data.demo import COLUMNS, CORPUS_NAME
@@ -14,6 +17,7 @@ from music_enhance.pipeline.plan import Plan
 from music_enhance.pipeline.provenance import write_record
 
 MAESTRO = {"url": "http://127.0.0.1:9/unused.zip", "sha256": None, "path": None}
+REPO = Path(__file__).resolve().parents[1]
 
 
 def write_full_size_corpus(corpus_dir, pieces: int = 1276) -> None:
@@ -63,3 +67,18 @@ def write_download_record(workdir, config: dict) -> None:
     write_record(workdir / plan.stamp("download", {}), plan.provenance("download", {}), [])
     for path in ("results/corpus.json", "results/corpus"):
         os.utime(workdir / path)
+
+
+def reports_config() -> dict:
+    """reports.yaml with reports-gpu.yaml over it, on the full-size corpus, sized as
+    the SLURM profile sizes it."""
+    # Merged as Snakemake merges config files and --config values.
+    config = yaml.safe_load((REPO / "config/experiments/reports.yaml").read_text())
+    update_config(config, yaml.safe_load(
+        (REPO / "config/experiments/reports-gpu.yaml").read_text()))
+    profile = yaml.safe_load((REPO / "workflow/profiles/slurm/config.yaml").read_text())
+    for entry in profile["config"]:
+        key, value = entry.split("=", 1)
+        update_config(config, {key: yaml.safe_load(value)})
+    config["maestro"] = dict(MAESTRO)
+    return config

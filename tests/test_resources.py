@@ -11,6 +11,7 @@ import pytest
 
 from conftest import REPO, run_snakemake, tiny_config, write_config
 from music_enhance.core.config import SCHEMA, validate_config
+from music_enhance.pipeline import cost
 from music_enhance.pipeline.plan import Plan
 
 BIG_UNET = {"name": "unet", "channels": [128, 256, 512, 512], "kernels": [65, 33, 17, 9]}
@@ -69,7 +70,7 @@ def test_gpu_sized_generators_train_and_enhance_on_a_gpu():
 def test_a_train_job_grows_with_its_steps_and_its_model():
     plan = planned([60.0])
     few = plan.resources("train", {"experiment": "big"})
-    plan.config["experiments"]["big"]["steps"] *= 1000
+    plan.config["experiments"]["big"]["steps"] *= 10000
     assert plan.resources("train", {"experiment": "big"})["runtime"] > 50 * few["runtime"]
     small = plan.resources("train", {"experiment": "unet_l2"})
     # The large model's weights, gradients and Adam moments: 16 bytes per parameter.
@@ -89,3 +90,29 @@ def test_the_slurm_profile_shows_the_rules_threads_and_planned_resources(tmp_pat
     assert "--threads 6" in result.stdout
     assert re.search(r"threads: 6\b", train), train
     assert re.search(r"runtime=7\b", train) and re.search(r"gpu=0\b", train), train
+
+
+def test_the_cost_sheet_schedules_every_job_of_the_plan():
+    config = tiny_config()
+    validate_config(config, SCHEMA)
+    plan = Plan(config)
+    plan.use_pieces(pd.DataFrame({
+        "id": [f"p{i}" for i in range(6)], "split": ["train", "validation", "test"] * 2,
+        "midi": [f"p{i}.midi" for i in range(6)], "duration": [600.0] * 6}))
+    jobs = cost.job_table(plan)
+    assert len(jobs) == len(plan.jobs_below(plan.targets()))
+    summary = cost.per_rule(jobs)
+    assert summary["jobs"].sum() == len(jobs) and summary.loc["render", "cpu_hours"] > 0
+    # One CPU: every job after another. Unbounded: the longest chain of the DAG.
+    seconds = jobs["seconds"].tolist()
+    assert cost.wall_hours(jobs, 1, 1, 1) == pytest.approx(sum(seconds) / 3600)
+    finish = {}
+
+    def done(i):
+        if i not in finish:
+            finish[i] = seconds[i] + max((done(j) for j in jobs["after"][i]), default=0.0)
+        return finish[i]
+    longest = max(done(i) for i in range(len(jobs)))
+    assert cost.wall_hours(jobs, 1, 1000, 1000) == pytest.approx(longest / 3600)
+    assert cost.disk(plan, jobs)["render"] == pytest.approx(
+        3 * 601 * 16000 * plan.config["cluster"]["disk"]["clean_flac"] * 2)
