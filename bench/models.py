@@ -9,7 +9,10 @@ the experiment's size, bf16 autocast as the reports' configs train) on the CPU
 with this machine's threads (per thread) and on a GPU when there is one. Prints
 the figures next to the schema's ``cluster.throughput`` values. Last line:
 ``ratio <schema / measured>`` for the slowest of the models and kinds measured
-here (at most 1: the schema does not promise more than the code does).
+here (at most 1: the schema does not promise more than the code does), over the
+models the schema sizes for where they ran (on a GPU, at least
+cluster.gpu_parameters). ``--profile wavenet`` prints where a training step's
+time goes.
 
     python bench/models.py [--seconds 5] [--smoke] [--cpu-models demo,reports]
 """
@@ -41,7 +44,8 @@ def specs() -> dict:
             "reports unet": (report["sr5_unet_l2"]["model"], 16, 8192),
             "reports inception": (report["sr5_inception"]["model"], 16, 8192),
             "gpu unet": (big["sr5_unet_l2"]["model"], 64, 8192),
-            "gpu inception": (big["sr5_inception"]["model"], 64, 8192)}
+            "gpu inception": (big["sr5_inception"]["model"], 64, 8192),
+            "wavenet": ({"name": "wavenet"}, unet["batch_size"], window)}
 
 
 def timed(step, seconds: float, device) -> float:
@@ -58,8 +62,10 @@ def timed(step, seconds: float, device) -> float:
     return count / (time.perf_counter() - start)
 
 
-def measure(spec: dict, batch: int, window: int, device, seconds: float) -> dict:
-    """Parameters x samples per second of enhancement and of training."""
+def measure(spec: dict, batch: int, window: int, device, seconds: float,
+            profile: bool = False) -> dict:
+    """Parameters x samples per second of enhancement and of training; with
+    ``profile``, also prints where a training step's time goes, by operator."""
     torch.manual_seed(0)
     model = build_model(spec).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
@@ -82,6 +88,17 @@ def measure(spec: dict, batch: int, window: int, device, seconds: float) -> dict
         optimizer.step()
 
     work = parameter_count(model) * x.numel()
+    if profile:
+        train()
+        activities = [torch.profiler.ProfilerActivity.CPU] + (
+            [torch.profiler.ProfilerActivity.CUDA] if device.type == "cuda" else [])
+        with torch.profiler.profile(activities=activities) as prof:
+            for _ in range(3):
+                train()
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+        key = "self_cuda_time_total" if device.type == "cuda" else "self_cpu_time_total"
+        print(prof.key_averages().table(sort_by=key, row_limit=12))
     return {"parameters": parameter_count(model),
             "enhance": work * timed(forward, seconds, device),
             "train": work * timed(train, seconds, device)}
@@ -92,6 +109,8 @@ def main():
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--cpu-models", default="demo unet,reports unet,reports inception",
                         help="the models measured on the CPU (the GPU measures all)")
+    parser.add_argument("--profile", default="",
+                        help="models (comma-separated) whose training step is profiled")
     parser.add_argument("--smoke", action="store_true",
                         help="tiny batches, a fraction of a second each: checks that the "
                              "bench runs (tests/test_bench.py), its figures mean nothing")
@@ -113,11 +132,15 @@ def main():
         if args.smoke:
             batch, window = 2, 2048
         rates = measure(spec, batch, window, torch.device(device), 0.05 if args.smoke
-                        else args.seconds)
+                        else args.seconds, name in args.profile.split(","))
         per = threads if device == "cpu" else 1
         kind = "cpu" if device == "cpu" else "gpu"
         print(f"{device:8}{name:20}{rates['parameters']:>12,}"
               f"{rates['enhance'] / per:>12.3g}{rates['train'] / per:>12.3g}")
+        # The schema's figures are for what runs where: the GPU's for GPU-sized models.
+        gpu_sized = rates["parameters"] >= defaults.schema_default("cluster.gpu_parameters")
+        if name == "wavenet" or (kind == "gpu" and not gpu_sized):
+            continue
         for work in ("enhance", "train"):
             ratios.append(schema[f"{kind}_{work}"]["default"] / (rates[work] / per))
     for key in ("cpu_enhance", "cpu_train", "gpu_enhance", "gpu_train"):

@@ -210,13 +210,16 @@ def test_files_damaged_by_hand_are_rebuilt_never_used(built, tmp_path):
     originals = {path: path.read_bytes() for path in (render, shard)}
     weights = generator(work)
     render.unlink()
+    half = shard.stat().st_size // 2
     with open(shard, "r+b") as f:
-        f.truncate(shard.stat().st_size // 2)
+        f.truncate(half)
     checkpoint.write_bytes(checkpoint.read_bytes()[:1000])
     result = run_snakemake(work)
     assert f"{render.relative_to(work)} (listed in results/render" in result.stderr
     assert "is missing" in result.stderr
-    assert f"{shard.relative_to(work)} is unreadable" in result.stderr
+    # A shard is listed with its size in its job's record.
+    assert (f"{shard.relative_to(work)} (listed in results/shards/piano_sr/train/batches/"
+            f"0.json) has {half} bytes") in result.stderr
     assert f"{checkpoint.relative_to(work)} is unreadable" in result.stderr
     for path, data in originals.items():
         assert path.read_bytes() == data, path
