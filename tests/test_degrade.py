@@ -206,3 +206,13 @@ def test_a_resample_rate_above_the_files_rate_names_the_file(white, tmp_path):
         degrade(tmp_path / "in.flac", tmp_path / "o.flac", tmp_path / "o.json", "up",
                 [{"step": "resample", "low_rate": 44100}], seed=0, piece="p")
     assert not (tmp_path / "o.flac").exists()
+
+
+def test_a_sox_failure_names_the_file_and_the_chain(white, tmp_path):
+    sf.write(tmp_path / "in.flac", white[:1000], RATE)
+    with pytest.raises(ValueError, match=r"in.flac: chain 'eq': sox equalizer .* failed: "
+                                         r".*frequency must be less than half"):
+        degrade(tmp_path / "in.flac", tmp_path / "o.flac", tmp_path / "o.json", "eq",
+                [{"step": "equalizer", "frequency": RATE, "width_q": 1, "gain_db": 3}],
+                seed=0, piece="p")
+    assert not (tmp_path / "o.flac").exists()

@@ -161,11 +161,16 @@ def job(rule, key):
 _RECORDS = {}
 
 
+def plan_of(rule):
+    """The plan a rule's jobs ask: download and manifest run before the pieces are known."""
+    return PLAN if rule in ("download", "manifest") else planned()
+
+
 def write_provenance(rule, wildcards):
     key = (rule, tuple(sorted(wildcards.items())))
     if key in _RECORDS:
         return _RECORDS[key]
-    plan = PLAN if rule in ("download", "manifest") else planned()
+    plan = plan_of(rule)
     content = plan.provenance(rule, wildcards)
     path = _RECORDS[key] = plan.stamp(rule, wildcards)
     outputs = [t.format(**wildcards) for t in OUTPUTS[rule]]
@@ -199,6 +204,11 @@ if PLANNED_AT_START and workflow.is_main_process:
         write_provenance(_rule, _wildcards)
 
 
+@cache
+def _resources(rule, wildcards, attempt):
+    return plan_of(rule).resources(rule, dict(wildcards), attempt)
+
+
 def sized(rule):
     """The rule's resources, computed by the plan from each job's work (its pieces'
     minutes of audio, its model's size and steps; pipeline/resources.py), growing
@@ -206,8 +216,7 @@ def sized(rule):
 
     def resource(key):
         def value(wildcards, attempt):
-            plan = PLAN if rule in ("download", "manifest") else planned()
-            return plan.resources(rule, dict(wildcards), attempt)[key]
+            return _resources(rule, tuple(sorted(wildcards.items())), attempt)[key]
 
         return value
 

@@ -294,7 +294,10 @@ def degrade(in_path, out_audio, out_values, chain_name: str, chain: list[dict], 
             raise ValueError(f"{in_path}: chain {chain_name!r} step {index}: low_rate "
                              f"{resample_error(step, rate)} of this file")
     piece_seed = derive_seed(seed, chain_name, piece)
-    out, drawn = apply_chain(audio, rate, chain, piece_seed, length)
+    try:
+        out, drawn = apply_chain(audio, rate, chain, piece_seed, length)
+    except ValueError as err:  # a sox or codec failure: name the file and the chain
+        raise ValueError(f"{in_path}: chain {chain_name!r}: {err}") from None
     clipped = float(np.mean(np.abs(out) >= 1.0))
     if clipped > max_clipped:
         raise ValueError(f"{in_path}: chain {chain_name!r} clips piece {piece!r} "

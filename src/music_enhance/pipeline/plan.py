@@ -190,7 +190,7 @@ class Plan:
         self._table = table.reset_index(drop=True)
         self._shard_plans.clear()
         self._records.clear()
-        for derived in ("midi", "_batch"):
+        for derived in ("midi", "_batch", "durations"):
             self.__dict__.pop(derived, None)
 
     @property
@@ -443,18 +443,32 @@ class Plan:
         return threads.get(RULE_STAGE.get(rule, rule), threads["default"])
 
     def parameters(self, experiment: str) -> int:
-        """The generator's parameter count (built on the meta device: no memory)."""
+        """The generator's parameter count (an unseen-timbre variant has its trained
+        experiment's model; built on the meta device: no memory)."""
         return model_parameters(canonical(self.config["experiments"][experiment]["model"]))
 
     def uses_gpu(self, experiment: str) -> bool:
-        return resources.uses_gpu(self.parameters(self.evaluated.get(experiment, experiment)),
-                                  self.config["cluster"])
+        return resources.uses_gpu(self.parameters(experiment), self.config["cluster"])
 
-    def _audio(self, pieces, rate: int) -> tuple[float, float]:
-        """Seconds of audio of ``pieces`` (with the render tail), and the longest."""
-        tail = self.config["render"]["tail"]
-        durations = self.table.set_index("id").loc[list(pieces), "duration"] + tail
+    @cached_property
+    def durations(self) -> pd.Series:
+        """Each piece's rendered length (seconds, with the render tail), by id."""
+        return self.table.set_index("id")["duration"] + self.config["render"]["tail"]
+
+    def audio_seconds(self, pieces) -> tuple[float, float]:
+        """Seconds of audio of ``pieces`` together, and of the longest."""
+        durations = self.durations.loc[list(pieces)]
         return float(durations.sum()), float(durations.max())
+
+    def rate_of(self, wildcards: dict) -> int:
+        """The sample rate a job's files are at, from its wildcards."""
+        if "rate" in wildcards:
+            return int(wildcards["rate"])
+        if "experiment" in wildcards:
+            task = self.config["experiments"][wildcards["experiment"]]["task"]
+        else:
+            task = wildcards.get("task") or self.system_task(wildcards["system"])
+        return self.config["tasks"][task]["sample_rate"]
 
     def resources(self, rule: str, wildcards: dict, attempt: int = 1) -> dict:
         """runtime (minutes), mem_mb and gpu of a job, from its estimate; each retry
@@ -469,29 +483,20 @@ class Plan:
         if rule == "train":
             return self._train_estimate(wildcards["experiment"], threads)
         if rule in ("enhance", "enhance_collab"):
-            experiment = wildcards["experiment"]
-            task = self.config["experiments"][experiment]["task"]
-            rate = self.config["tasks"][task]["sample_rate"]
-            seconds, longest = self._audio(self.batch_pieces(wildcards["batch"]), rate)
+            rate = self.rate_of(wildcards)
+            seconds, longest = self.audio_seconds(self.batch_pieces(wildcards["batch"]))
             factor = cluster["throughput"]["collab_factor"] if rule == "enhance_collab" else 1
-            parameters = self.parameters(self.evaluated.get(experiment, experiment))
+            parameters = self.parameters(wildcards["experiment"])
             streamed = min(longest, BLOCK_SECONDS)  # longer files stream in blocks
             return resources.model_job(
                 "enhance", factor * seconds * rate * parameters, parameters, threads, cluster,
                 cluster["memory"]["enhance"] * streamed / 60 * rate / resources.REFERENCE_RATE)
         if rule in resources.AUDIO_STAGES:
-            job = self.job_of(rule, wildcards)
-            rate = self._rate(rule, wildcards)
-            seconds, longest = self._audio(job["pieces"], rate)
-            return resources.audio_job(rule, seconds, longest, rate, len(job["pieces"]),
-                                       threads, cluster)
+            pieces = self.job_of(rule, wildcards)["pieces"]
+            seconds, longest = self.audio_seconds(pieces)
+            return resources.audio_job(rule, seconds, longest, self.rate_of(wildcards),
+                                       len(pieces), threads, cluster)
         return {"seconds": 0.0, "memory_mb": 0.0, "gpu": 0}
-
-    def _rate(self, rule: str, wildcards: dict) -> int:
-        if "rate" in wildcards:
-            return int(wildcards["rate"])
-        task = wildcards.get("task") or self.system_task(wildcards["system"])
-        return self.config["tasks"][task]["sample_rate"]
 
     def _train_estimate(self, experiment: str, threads: int) -> dict:
         """Steps x batch x window samples through the generator; a GAN step costs
