@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 PROFILE := --workflow-profile workflow/profiles/default
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test setup system-deps lint clean reports
+.PHONY: run test setup system-deps lint clean reports long
 
 # `make reports`: the reports' experiments on real MAESTRO performances
 # (config/experiments/reports.yaml) in runs/reports. By default the download
@@ -15,15 +15,19 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # against the official digest unless MAESTRO_SHA256 names one).
 # REPORTS_CONFIG adds overlays (reports-gpu.yaml).
 REPORTS_CONFIG ?= $(CURDIR)/config/experiments/reports.yaml
+# `make long`: long.yaml's models trained until they stop improving, in runs/long,
+# tables and learning curves into docs/results.md's "long" section.
+RUN ?= reports
+SECTION ?= results
 comma := ,
 ifdef MAESTRO
 REPORTS_SOURCE := $(CURDIR)/config/experiments/reports-local.yaml \
 	--config 'maestro={"path": "$(abspath $(MAESTRO))"$(if $(MAESTRO_SHA256),$(comma) "sha256": "$(MAESTRO_SHA256)")}'
-REPORTS_COMMAND := make reports MAESTRO=$(MAESTRO)
+REPORTS_COMMAND := make $(RUN) MAESTRO=$(MAESTRO)
 else
-REPORTS_COMMAND := make reports
+REPORTS_COMMAND := make $(RUN)
 endif
-REPORTS := snakemake $(PROFILE) --snakefile $(CURDIR)/Snakefile --directory runs/reports \
+REPORTS := snakemake $(PROFILE) --snakefile $(CURDIR)/Snakefile --directory runs/$(RUN) \
 	--configfile $(REPORTS_CONFIG) $(REPORTS_SOURCE) --replace-workflow-config
 
 run: setup
@@ -37,11 +41,16 @@ test: setup
 	pytest
 
 reports: setup
-	mkdir -p runs/reports
+	mkdir -p runs/$(RUN)
 	$(REPORTS)
 	$(REPORTS) --report results/report.html
-	music-enhance results-table runs/reports/results/scores/summary.csv --readme docs/results.md \
-		--command "$(REPORTS_COMMAND)" --commit "$$(git rev-parse --short HEAD)"
+	music-enhance results-table runs/$(RUN)/results/scores/summary.csv --readme docs/results.md \
+		--section $(SECTION) --command "$(REPORTS_COMMAND)" --commit "$$(git rev-parse --short HEAD)" \
+		$(if $(CURVES),--curves runs/$(RUN)/results/train/*/metrics.csv)
+
+long:
+	$(MAKE) reports RUN=long SECTION=long CURVES=1 \
+		REPORTS_CONFIG="$(CURDIR)/config/experiments/reports.yaml $(CURDIR)/config/experiments/long.yaml"
 
 lint: setup
 	ruff check .

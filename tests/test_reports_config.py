@@ -76,3 +76,26 @@ def test_gpu_overlay_keeps_the_experiments_and_enlarges_them(tmp_path):
                for line in trains) == 2
     assert all('"steps":20000' in line for line in trains)
     assert sum('"replicate_above":0.25' in line for line in trains) == 2
+
+
+LONG = REPO / "config" / "experiments" / "long.yaml"
+
+
+def test_long_overlay_trains_each_task_flagship_to_convergence(tmp_path):
+    overlay = yaml.safe_load(LONG.read_text())
+    kept = {name: e for name, e in overlay["experiments"].items() if e}
+    assert set(kept) == {"denoise_specunet_long", "sr5_hifigan_long", "sr22_hifigan_long",
+                         "swap_hifigan_long"}
+    # At least 8,000 steps each, then patience on validation ViSQOL.
+    for spec in kept.values():
+        assert spec["selection"] == {"metric": "visqol", "patience": 8, "min_steps": 8000}
+        assert spec["task"].endswith("_multi")
+    jobs, plan = planned(tmp_path, REPORTS, LONG)
+    # The four, and the learned Wiener filter, a baseline of the room-noise task;
+    # the tasks set to null are gone, so are their baselines.
+    assert jobs["train"] == 5
+    assert "denoise_mask_multi" in plan and "sr5_unet_l2" not in plan
+    assert "results/baselines/sr_5k_10k/" not in plan
+    assert "results/baselines/sr_5k_10k_multi/" in plan
+    trains = [line for line in plan.splitlines() if "Shell command: music-enhance train" in line]
+    assert sum('"name":"specunet"' in line for line in trains) == 1

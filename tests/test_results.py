@@ -3,7 +3,9 @@ import datetime
 import pandas as pd
 import pytest
 
-from music_enhance.evaluation.results import END, START, results_markdown, update_readme
+from music_enhance.evaluation.results import results_markdown, update_readme
+
+START, END = "<!-- results:start -->", "<!-- results:end -->"
 
 
 @pytest.fixture

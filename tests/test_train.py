@@ -54,11 +54,73 @@ def test_l2_training_improves_validation_and_keeps_the_best(shards, tmp_path):
     rows = metrics(tmp_path / "metrics.csv")
     assert [int(r["step"]) for r in rows] == list(range(1, 41))
     lsd = [float(r["valid_lsd"]) for r in rows if r["valid_lsd"]]
-    assert len(lsd) == 4 and result["best_valid_lsd"] == min(lsd)
+    assert len(lsd) == 4 and result["best_valid"] == min(lsd)
+    assert result["selection"] == "lsd"
     assert float(rows[-1]["valid_snr"]) > float(rows[9]["valid_snr"])
     model, checkpoint = load_generator(tmp_path / "generator.pt")
     assert checkpoint["scores"]["valid_lsd"] == min(lsd)
     assert list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
+
+
+def test_a_gan_recipe_is_selected_by_visqol_on_recorded_excerpts(shards, tmp_path):
+    result = run(shards, tmp_path, GAN)
+    rows = [r for r in metrics(tmp_path / "metrics.csv") if r["valid_lsd"]]
+    visqol = {int(r["step"]): float(r["valid_visqol"]) for r in rows}
+    assert result["selection"] == "visqol" and len(visqol) == 3
+    assert all(1 <= v <= 5 for v in visqol.values())
+    _, checkpoint = load_generator(tmp_path / "generator.pt")
+    assert checkpoint["step"] == max(visqol, key=visqol.get)
+    chosen = checkpoint["selection"]
+    assert (chosen["metric"], chosen["mode"]) == ("visqol", "max")
+    # 2-second excerpts of 1024-sample windows at 16 kHz: 32 windows each, none twice;
+    # the 122 validation windows make 3 of the 4 asked for.
+    drawn = [i for excerpt in chosen["excerpts"] for i in excerpt]
+    assert len(chosen["excerpts"]) == 3 and len(drawn) == 3 * 32 == len(set(drawn))
+    assert all(0 <= i < 122 for i in drawn)
+    again = run(shards, tmp_path / "again", {**GAN, "steps": 4})
+    assert load_generator(tmp_path / "again" / "generator.pt")[1]["selection"][
+        "excerpts"] == chosen["excerpts"]  # the seed's, whatever the experiment
+    assert again["selection"] == "visqol"
+
+
+def test_selection_by_the_last_step(shards, tmp_path):
+    run(shards, tmp_path, {**BASE, "steps": 10, "selection": {"metric": "last"}})
+    assert load_generator(tmp_path / "generator.pt")[1]["step"] == 10
+
+
+@pytest.mark.parametrize("min_steps", [0, 24])
+def test_patience_stops_once_the_metric_stops_improving(shards, tmp_path, min_steps):
+    # Higher LSD counted as better: training lowers it, so the first validation
+    # stays the best and patience runs out as soon as min_steps allows.
+    spec = {**BASE, "steps": 60, "validate_every": 4,
+            "selection": {"metric": "lsd", "mode": "max", "patience": 2,
+                          "min_steps": min_steps}}
+    result = run(shards, tmp_path, spec)
+    rows = metrics(tmp_path / "metrics.csv")
+    lsd = {int(r["step"]): float(r["valid_lsd"]) for r in rows if r["valid_lsd"]}
+    best = max(lsd, key=lsd.get)
+    stop = next(s for s in sorted(lsd) if s >= min_steps and (s - max(
+        (b for b in lsd if b <= s), key=lsd.get)) // 4 >= 2)
+    assert len(rows) == stop < 60 and result["stopped"] and result["steps"] == stop
+    assert stop >= min_steps and stop == max(min_steps, best + 8)
+    assert load_generator(tmp_path / "generator.pt")[1]["step"] == best
+    # A rerun finds the run finished: no more steps.
+    run(shards, tmp_path, spec)
+    assert len(metrics(tmp_path / "metrics.csv")) == stop
+
+
+def test_patience_needs_a_metric(shards, tmp_path):
+    with pytest.raises(ValueError, match="selection.patience: needs a metric"):
+        recipe_check({**BASE, "selection": {"metric": "last", "patience": 3}})
+    with pytest.raises(ValueError, match=r"selection.min_steps: 20 is more than steps \(12\)"):
+        recipe_check({**BASE, "selection": {"min_steps": 20}})
+
+
+def recipe_check(spec):
+    from music_enhance.core.defaults import filled
+    from music_enhance.training.recipe import recipe_errors
+    for error in recipe_errors(filled("experiment", spec, "e")):
+        raise ValueError(error)
 
 
 @pytest.mark.parametrize("kind", ["bce", "conditional", "wgan_gp"])

@@ -475,14 +475,20 @@ def table_commands(sub) -> None:
     s.add_argument("--command", dest="command_line", default="make reports",
                    help="the command that produced the summary, quoted in the text")
     s.add_argument("--commit", help="the commit of the code that made the scores, quoted")
+    s.add_argument("--curves", nargs="+", default=[], metavar="METRICS_CSV",
+                   help="training runs' metrics.csv: their learning curves as tables too")
+    s.add_argument("--section", default="results",
+                   help="write between the <!-- SECTION:start/end --> markers")
     s.set_defaults(func=cmd_results_table)
 
 
 def cmd_results_table(args):
-    from .evaluation.results import results_markdown, update_readme
+    from .evaluation.results import curves_markdown, results_markdown, update_readme
     markdown = results_markdown(args.summary, args.command_line, args.commit)
+    if args.curves:
+        markdown += "\n\n" + curves_markdown(args.curves)
     if args.readme:
-        update_readme(args.readme, markdown)
+        update_readme(args.readme, markdown, args.section)
         log.info("results of %s written into %s", args.summary, args.readme)
     else:
         print(markdown)

@@ -184,10 +184,20 @@ def check_yaml_files(paths) -> None:
             yaml.load(f, Loader=_UniqueKeyLoader)
 
 
+def drop_nulls(config: dict) -> None:
+    """An overlay drops a task or an experiment of the config below it by setting it
+    to null (a merge of YAML files cannot delete a key)."""
+    for block in ("tasks", "experiments"):
+        if isinstance(config.get(block), dict):
+            for name in [k for k, v in config[block].items() if v is None]:
+                del config[block][name]
+
+
 def validate_config(config: dict, schema_path) -> None:
     """Validate against the JSON schema, filling in its defaults; the error is one
     line naming the key."""
     schema = yaml.safe_load(Path(schema_path).read_text())
+    drop_nulls(config)
     coerce_strings(config, schema)
     error = first_error(config, schema, "")
     if error is None:

@@ -80,7 +80,8 @@ def _spectrogram_grid(grid: list[list[tuple[str, str]]], out_png, title: str,
 def training_figure(metrics_csv, out_png, title: str):
     """Training and validation curves, each on its own axis, with vertical lines where
     the discriminator starts training and where the adversarial term joins the
-    generator's loss (both read from ``metrics.csv``)."""
+    generator's loss (both read from ``metrics.csv``), and a dot on each validation
+    curve at the step whose generator was selected (``selected_step``)."""
     metrics = pd.read_csv(metrics_csv)
     valid = metrics.dropna(subset=["valid_loss"])
     panels = [("training loss (weighted sum)", metrics, "train_loss", True),
@@ -88,14 +89,19 @@ def training_figure(metrics_csv, out_png, title: str):
               ("validation L2 (mean squared error)", valid, "valid_loss", True),
               ("validation SNR (dB) ↑", valid, "valid_snr", False),
               ("validation LSD (B) ↓", valid, "valid_lsd", False),
-              ("validation MR-STFT ↓", valid, "valid_mrstft", False)]
+              ("validation MR-STFT ↓", valid, "valid_mrstft", False),
+              ("validation ViSQOL (excerpts) ↑", valid, "valid_visqol", False)]
     panels = [p for p in panels if p[2] in metrics and metrics[p[2]].notna().any()]
     cols = 3
     rows = -(-len(panels) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4.4 * cols, 3.0 * rows + 0.5),
                              sharex=True, squeeze=False, layout="constrained")
+    chosen = selected_step(metrics_csv)
     for ax, (label, table, column, log) in zip(axes.flat, panels, strict=False):
         _curve(ax, table, column, log, label)
+        if column.startswith("valid_") and chosen in set(table["step"]):
+            ax.plot(chosen, table.loc[table["step"] == chosen, column].iloc[0], "o",
+                    color="tab:red", label=f"selected (step {chosen})")
         for (step, name), style in zip(training_events(metrics).items(), ("--", ":"),
                                        strict=False):
             ax.axvline(step, color="0.3", linestyle=style, linewidth=1, label=name)
@@ -106,6 +112,14 @@ def training_figure(metrics_csv, out_png, title: str):
         fig.legend(handles, names, loc="outside lower center", ncols=len(handles))
     fig.suptitle(title)
     _save(fig, out_png)
+
+
+def selected_step(metrics_csv) -> int | None:
+    """The step of the generator that train saved (``generator.pt`` beside
+    ``metrics.csv``), or None without one."""
+    from ..training.checkpoint import load_generator
+    path = Path(metrics_csv).with_name("generator.pt")
+    return load_generator(path)[1]["step"] if path.exists() else None
 
 
 def training_events(metrics: pd.DataFrame) -> dict[int, str]:

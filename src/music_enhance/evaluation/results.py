@@ -8,7 +8,9 @@ an experiment ``<e>`` is the same experiment trained on more SoundFonts (the
 reports' convention): such pairs get one more table that sets them side by side
 on every test SoundFont, with that test set's baselines. ``update_readme`` replaces the
 text between the file's ``<!-- results:start -->`` and ``<!-- results:end -->``
-markers with it, so the published numbers are always the code's.
+markers (or another section's) with it, so the published numbers are always the
+code's. ``curves_markdown`` turns training runs' ``metrics.csv`` into learning-curve
+tables.
 """
 
 import datetime
@@ -20,7 +22,6 @@ import pandas as pd
 
 from .score import HIGHER_IS_BETTER
 
-START, END = "<!-- results:start -->", "<!-- results:end -->"
 # Table headers of the score columns: name, unit, and which way is better. LSD is a
 # distance between log10 powers, so its unit is the bel (10 dB).
 HEADERS = {"snr": "SNR (dB) ↑", "lsd": "LSD (B) ↓", "lsd_high": "LSD high band (B) ↓",
@@ -111,11 +112,43 @@ def _pairs(summary) -> list:
                   if name.endswith(MULTI) and name[:-len(MULTI)] in names)
 
 
-def update_readme(readme, markdown: str) -> None:
+CURVE_COLUMNS = {"valid_snr": "SNR (dB) ↑", "valid_lsd": "LSD (B) ↓",
+                 "valid_mrstft": "MR-STFT ↓", "valid_visqol": "ViSQOL ↑"}
+
+
+def curves_markdown(metrics_csvs, rows: int = 12) -> str:
+    """Learning curves as tables: per experiment (the folder of its ``metrics.csv``),
+    its validation scores at about ``rows`` evenly spaced validations, the last one
+    and the selected one (in bold, the step saved in ``generator.pt`` beside it)."""
+    from .report import selected_step
+    lines = ["Validation scores against training step (`metrics.csv` of each run; the "
+             "selected generator's row in bold)."]
+    for path in metrics_csvs:
+        metrics = pd.read_csv(path).dropna(subset=["valid_loss"])
+        chosen = selected_step(path)
+        every = max(1, -(-len(metrics) // rows))
+        keep = set(metrics["step"].iloc[::every]) | {metrics["step"].iloc[-1], chosen}
+        columns = {k: v for k, v in CURVE_COLUMNS.items() if k in metrics}
+        lines += ["", f"*{Path(path).parent.name}* ({int(metrics['step'].iloc[-1])} steps, "
+                  f"selected step {chosen})", "",
+                  "| step | " + " | ".join(columns.values()) + " |",
+                  "| ---: |" + " ---: |" * len(columns)]
+        for _, row in metrics[metrics["step"].isin(keep)].iterrows():
+            cells = [f"{int(row['step'])}", *(f"{row[c]:.3f}" for c in columns)]
+            if row["step"] == chosen:
+                cells = [f"**{c}**" for c in cells]
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def update_readme(readme, markdown: str, section: str = "results") -> None:
+    """Put ``markdown`` between the file's ``<!-- <section>:start -->`` and
+    ``<!-- <section>:end -->`` markers."""
     readme = Path(readme)
     text = readme.read_text()
-    if START not in text or END not in text:
-        raise ValueError(f"{readme}: no {START} ... {END} markers to put the results between")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    readme.write_text(f"{head}{START}\n{markdown}\n{END}{tail}")
+    start, end = f"<!-- {section}:start -->", f"<!-- {section}:end -->"
+    if start not in text or end not in text:
+        raise ValueError(f"{readme}: no {start} ... {end} markers to put the results between")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    readme.write_text(f"{head}{start}\n{markdown}\n{end}{tail}")

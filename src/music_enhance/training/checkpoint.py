@@ -1,8 +1,9 @@
 """Checkpoints of the train stage.
 
-``generator.pt`` (the stage's output) holds the best generator by validation
-LSD, with its discriminator when the experiment has one, and the model specs,
-so enhancement needs nothing else. ``last.pt`` beside it holds everything a
+``generator.pt`` (the stage's output) holds the generator that the experiment's
+``selection`` picked (with how it picked: metric, and the ViSQOL excerpts), with
+its discriminator when the experiment has one, and the model specs, so
+enhancement needs nothing else. ``last.pt`` beside it holds everything a
 killed run needs to continue exactly: networks, optimisers, scheduler, RNG
 states, batches drawn, metric rows. It is not a Snakemake output, so a failed
 or killed job leaves it for the rerun; it is used only when its fingerprint
@@ -37,12 +38,14 @@ def cpu_state(model) -> dict:
 
 
 def save_checkpoint(path, model, spec: dict, attrs: dict, step: int, experiment: str,
-                    discriminator=None, scores: dict | None = None) -> dict:
+                    discriminator=None, scores: dict | None = None,
+                    selection: dict | None = None) -> dict:
     """The stage's output: generator (and discriminator) weights with their specs.
     Returns what it saved, which the resume state keeps."""
     checkpoint = {"experiment": experiment, "model": spec["model"], "step": step,
                   "sample_rate": int(attrs["sample_rate"]), "window": int(attrs["window"]),
                   "state_dict": cpu_state(model), "scores": scores or {},
+                  "selection": selection or {},
                   "discriminator": spec["discriminator"] if discriminator else None,
                   "adversarial_loss": discriminator.loss if discriminator else None,
                   "discriminator_state": cpu_state(discriminator) if discriminator else None}

@@ -5,6 +5,7 @@ The plan checks them for every experiment at start-up, naming the config key; th
 """
 
 from .models import generator_depth, model_errors
+from .selection import selection_errors
 
 
 def recipe_errors(spec: dict) -> list[str]:
@@ -19,4 +20,4 @@ def recipe_errors(spec: dict) -> list[str]:
     for term in ("adversarial", "feature_matching"):
         if weights[term] and not spec["discriminator"]:
             errors.append(f"losses.{term}: needs a discriminator block")
-    return errors
+    return errors + selection_errors(spec)

@@ -11,8 +11,11 @@ discriminator trains from the first step, or, with ``adversarial_start.warmup``,
 only for that many steps before the term joins (its steps cost several generator
 steps, and before the join they only prepare it).
 
-Every ``validate_every`` steps: L2, SNR and LSD on a fixed spread of validation
-windows; the generator with the lowest LSD is the output. Every
+Every ``validate_every`` steps: L2, SNR, LSD and MR-STFT on a fixed spread of
+validation windows (and ViSQOL on fixed excerpts of them when it selects); the
+generator best by the ``selection`` metric is the output, and with
+``selection.patience`` training stops once that metric has stopped improving
+(``selection.py``). Every
 ``checkpoint_every`` steps ``last.pt`` is saved, and a rerun resumes from it
 (see ``checkpoint.py``). With ``collab.shaping_iters`` the best checkpoint's
 discriminator is then shaped (``collab.py``). Under ``torchrun`` the networks are wrapped in
@@ -42,7 +45,7 @@ from ..core.config import canonical, code_version
 from ..core.defaults import filled
 from ..core.seeds import derive_seed
 from ..data.loader import ShardWindows, window_loader
-from . import losses
+from . import losses, selection
 from .adversarial import discriminator_update
 from .checkpoint import (
     atomic_save,
@@ -212,24 +215,32 @@ class Trainer:
             self.adversarial_on = True
 
     @torch.no_grad()
-    def validate(self, inputs, targets, batch_size: int) -> dict:
+    def validate(self, inputs, targets, batch_size: int, excerpts=None, rate=None) -> dict:
+        """Validation scores; ViSQOL too on ``excerpts`` (lists of window indices)."""
         model = self.generator.eval()
         l2 = snr_num = snr_den = lsd = mrstft = 0.0
+        estimates = []
         for i in range(0, len(inputs), batch_size):
             x = inputs[i:i + batch_size].to(self.device)
             y = targets[i:i + batch_size].to(self.device)
             with self.autocast():
                 y_hat = model(x)
             y_hat = y_hat.float()
+            if excerpts:
+                estimates.append(y_hat.cpu())
             l2 += torch.sum((y_hat - y) ** 2).item()
             snr_num += torch.sum(y ** 2).item()
             snr_den += torch.sum((y - y_hat) ** 2).item()
             lsd += losses.lsd(y_hat, y).sum().item()
             mrstft += losses.mrstft_loss(y_hat, y).item() * len(x)
         model.train()
-        return {"valid_loss": l2 / inputs.numel(),
-                "valid_snr": 10 * math.log10(snr_num / max(snr_den, 1e-20)),
-                "valid_lsd": lsd / len(inputs), "valid_mrstft": mrstft / len(inputs)}
+        scores = {"valid_loss": l2 / inputs.numel(),
+                  "valid_snr": 10 * math.log10(snr_num / max(snr_den, 1e-20)),
+                  "valid_lsd": lsd / len(inputs), "valid_mrstft": mrstft / len(inputs)}
+        if excerpts:
+            scores["valid_visqol"] = selection.excerpt_visqol(
+                targets, torch.cat(estimates), excerpts, rate)
+        return scores
 
     def state(self) -> dict:
         return {"generator": self.generator.state_dict(), "opt_g": self.opt_g.state_dict(),
@@ -255,10 +266,12 @@ class Trainer:
 class Progress:
     """What a run has done, saved in ``last.pt`` and restored on resume."""
     rows: list = field(default_factory=list)
-    best: float = math.inf
+    best: float | None = None  # the selection metric's best value
     best_checkpoint: dict | None = None
     drawn: int = 0  # batches drawn from the endless loader
     step: int = 0
+    best_step: int = 0
+    stopped: bool = False  # by patience
 
 
 def open_windows(train_shards, valid_shards, file_locking: bool, experiment: str,
@@ -295,7 +308,7 @@ def resume(trainer: Trainer, last_path: Path, fingerprint: str, out_checkpoint) 
         return Progress()
     trainer.load_state(state["trainer"])
     done = Progress(state["rows"], state["best"], state["best_checkpoint"], state["drawn"],
-                    state["step"])
+                    state["step"], state["best_step"], state["stopped"])
     log.info("resuming %s from %s at step %d", trainer.experiment, last_path, done.step)
     if not Path(out_checkpoint).exists() and done.best_checkpoint:
         atomic_save(done.best_checkpoint, out_checkpoint)
@@ -323,30 +336,43 @@ def train_step(trainer: Trainer, batches, done: Progress, step: int, measure: bo
 
 
 def validate(trainer: Trainer, row: dict, valid: tuple, done: Progress, out_checkpoint,
-             attrs: dict) -> None:
-    """Validation scores into ``row``; the generator with the lowest LSD is the output."""
+             attrs: dict, chosen: dict) -> None:
+    """Validation scores into ``row``; the generator best by the selection metric is
+    the output, and ``done.stopped`` says when patience has run out."""
     inputs, targets = valid
     spec = trainer.spec
     row.update(trainer.validate(targets if spec["identity"] else inputs, targets,
-                                spec["batch_size"]))
+                                spec["batch_size"], chosen.get("excerpts"),
+                                attrs["sample_rate"]))
     main = trainer.rank == 0
     if main:  # a line per validation in the job's log: where progress shows
         log.info("%s step %d/%d: train loss %.4g, validation SNR %.2f dB, LSD %.3f, "
-                 "MR-STFT %.3f", trainer.experiment, row["step"], spec["steps"],
-                 row["train_loss"], row["valid_snr"], row["valid_lsd"], row["valid_mrstft"])
+                 "MR-STFT %.3f%s", trainer.experiment, row["step"], spec["steps"],
+                 row["train_loss"], row["valid_snr"], row["valid_lsd"], row["valid_mrstft"],
+                 f", ViSQOL {row['valid_visqol']:.3f}" if "valid_visqol" in row else "")
     if trainer.scheduler:
         trainer.scheduler.step(row["valid_loss"])
-    if main and row["valid_lsd"] < done.best:
-        done.best = row["valid_lsd"]
-        done.best_checkpoint = save_checkpoint(
-            out_checkpoint, trainer.generator, spec, attrs, row["step"], trainer.experiment,
-            trainer.discriminator, {k: row[k] for k in row if "valid" in k})
+    metric = chosen["metric"]
+    value = row["step"] if metric == "last" else row[f"valid_{metric}"]
+    if selection.better(value, done.best, chosen["mode"]):
+        done.best, done.best_step = value, row["step"]
+        if main:
+            done.best_checkpoint = save_checkpoint(
+                out_checkpoint, trainer.generator, spec, attrs, row["step"], trainer.experiment,
+                trainer.discriminator, {k: row[k] for k in row if "valid" in k}, chosen)
+    done.stopped = selection.stop_due(row["step"], done.best_step, spec["validate_every"],
+                                      chosen)
+    if main and done.stopped:
+        log.info("%s: no better validation %s for %d validations since step %d; stopping "
+                 "at step %d", trainer.experiment, metric, chosen["patience"],
+                 done.best_step, row["step"])
 
 
 def save_last(trainer: Trainer, done: Progress, fingerprint: str, last_path) -> None:
     atomic_save({"fingerprint": fingerprint, "step": done.step, "drawn": done.drawn,
                  "rows": done.rows, "best": done.best, "trainer": trainer.state(),
-                 "best_checkpoint": done.best_checkpoint}, last_path)
+                 "best_checkpoint": done.best_checkpoint, "best_step": done.best_step,
+                 "stopped": done.stopped}, last_path)
 
 
 def train(train_shards, valid_shards, out_checkpoint, out_metrics, experiment: str,
@@ -364,6 +390,10 @@ def train(train_shards, valid_shards, out_checkpoint, out_metrics, experiment: s
                                     workers=spec["workers"])
     valid = validation_windows(valid_set)
     attrs = {"sample_rate": train_set.sample_rate, "window": train_set.window}
+    chosen = selection.resolved(spec)
+    if chosen["metric"] == "visqol":
+        chosen["excerpts"] = selection.visqol_excerpts(len(valid[0]), train_set.window,
+                                                       train_set.sample_rate, seed, chosen)
     last_path = Path(out_checkpoint).with_name("last.pt")
     fingerprint = run_fingerprint(spec, seed, trainer.world, provenance,
                                   [*train_shards, *valid_shards])
@@ -375,19 +405,21 @@ def train(train_shards, valid_shards, out_checkpoint, out_metrics, experiment: s
                disable=not main, initial=first - 1, total=steps)
     start = time.time()
     for step in bar:
+        if done.stopped:
+            break
         validating = step % spec["validate_every"] == 0 or step == steps
         row = train_step(trainer, batches, done, step, measure=validating)
         # refresh=False: the bar redraws at most every mininterval, not every step.
         bar.set_postfix(loss=f"{row['train_loss']:.2e}", refresh=False)
         if validating:
-            validate(trainer, row, valid, done, out_checkpoint, attrs)
+            validate(trainer, row, valid, done, out_checkpoint, attrs, chosen)
         done.rows.append(row)
         done.step = step
         if writer:
             for key, value in row.items():
                 if key != "step":
                     writer.add_scalar(key, value, step)
-        if main and (step % every == 0 or step == steps):
+        if main and (step % every == 0 or step == steps or done.stopped):
             save_last(trainer, done, fingerprint, last_path)
             write_metrics(out_metrics, done.rows)
     if writer:
@@ -401,10 +433,11 @@ def train(train_shards, valid_shards, out_checkpoint, out_metrics, experiment: s
         gathered = [None] * trainer.world
         dist.all_gather_object(gathered, digests[0])
         digests = gathered
-    log.info("%s: %d steps in %.1f s, %.1f samples/s", experiment, steps - first + 1,
-             time.time() - start, (steps - first + 1) * spec["batch_size"] * train_set.window
-             / max(time.time() - start, 1e-9))
-    return {"best_valid_lsd": done.best, "steps": steps, "rank_digests": digests,
+    ran = max(done.step - first + 1, 0)
+    log.info("%s: %d steps in %.1f s, %.1f samples/s", experiment, ran, time.time() - start,
+             ran * spec["batch_size"] * train_set.window / max(time.time() - start, 1e-9))
+    return {"selection": chosen["metric"], "best_valid": done.best, "best_step": done.best_step,
+            "steps": done.step, "stopped": done.stopped, "rank_digests": digests,
             "resumed_from": first - 1}
 
 

@@ -8,6 +8,7 @@ from .discriminator import KINDS, Discriminator, Discriminators
 from .hifigan import MultiScaleDiscriminator, SpectrogramDiscriminator
 from .inception import InceptionGenerator, inception_widths
 from .specmask import SpectralMask
+from .specunet import ComplexMaskUNet
 from .unet import UNet
 from .wavenet import WaveNet
 
@@ -19,6 +20,8 @@ MODELS = {
     "wavenet": WaveNet,
     # A learned Wiener filter (waveform in and out): for noise and reverberation.
     "specmask": SpectralMask,
+    # A complex-spectrogram mask U-Net (waveform in and out): noise and a room.
+    "specunet": ComplexMaskUNet,
 }
 BLOCKS = {"multiscale": MultiScaleDiscriminator, "spectrogram": SpectrogramDiscriminator}
 # Training keys of a discriminator block, not arguments of its network.
@@ -43,8 +46,9 @@ def model_errors(model: dict) -> list[str]:
         if uneven:
             errors.append(f"base: a level of {uneven[0]} channels does not split over the "
                           f"{len(model['kernels'])} kernels")
-    if name == "specmask" and (model["n_fft"] % model["hop"] or 2 * model["hop"] > model[
-            "n_fft"]):  # Hann frames must overlap for the inverse STFT
+    if name in ("specmask", "specunet") and (
+            model["n_fft"] % model["hop"] or 2 * model["hop"] > model["n_fft"]):
+        # Hann frames must overlap for the inverse STFT
         errors.append(f"hop: {model['hop']} must divide n_fft {model['n_fft']} and be at "
                       f"most half of it")
     return errors
@@ -88,8 +92,9 @@ ENHANCE_MULTIPLE = 4
 
 
 def generator_depth(model: dict) -> int:
-    """How many times a generator halves its input (WaveNet and specmask never do)."""
-    if model["name"] in ("wavenet", "specmask"):
+    """How many times a generator halves its input (WaveNet and the spectrogram
+    models never do)."""
+    if model["name"] in ("wavenet", "specmask", "specunet"):
         return 0
     return model["depth"] if model["name"] == "inception" else len(model["channels"])
 

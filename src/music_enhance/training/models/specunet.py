@@ -1,0 +1,75 @@
+"""A complex-spectrogram mask U-Net (``specunet``): a denoiser that can undo a room.
+
+Waveform in, waveform out. The input's short-time Fourier transform is multiplied
+by a complex mask, one per bin, that a 2-D U-Net over (frequency, time) computes,
+and transformed back. A complex mask can change a bin's phase as well as its level,
+and the U-Net sees a third of a second or more around each frame (each level halves
+both axes), so it can tell a note's onset from the reverberant tail after it, which
+a per-frame gain (``specmask``) cannot.
+
+The network reads three maps per bin, free of the signal's loudness: the bin's level
+below the window's loudest bin (tens of dB), and the cosine and sine of its phase
+advance since the previous frame (steady for a partial, random for noise). Its last
+convolution starts at zero and the mask is one plus its output, so the untrained
+model returns its input (the STFT with a Hann window at a hop of at most half the
+frame inverts exactly). Any input length works.
+"""
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .unet import zero_init
+
+
+def _block(in_ch: int, out_ch: int, stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(in_ch, out_ch, 3, stride=stride, padding=1),
+                         nn.LeakyReLU(0.2),
+                         nn.Conv2d(out_ch, out_ch, 3, padding=1), nn.LeakyReLU(0.2))
+
+
+class ComplexMaskUNet(nn.Module):
+    multiple = 1  # any input length
+
+    def __init__(self, n_fft: int = 512, hop: int = 128, channels=(16, 32, 64, 64)):
+        super().__init__()
+        self.n_fft, self.hop = n_fft, hop
+        self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
+        widths = [3, *channels]
+        self.down = nn.ModuleList(_block(widths[i], widths[i + 1], 1 if i == 0 else 2)
+                                  for i in range(len(channels)))
+        self.up = nn.ModuleList(_block(channels[i] + channels[i + 1], channels[i])
+                                for i in range(len(channels) - 1))
+        self.outlet = zero_init(nn.Conv2d(channels[0], 2, 1))
+
+    @staticmethod
+    def maps(spec: torch.Tensor) -> torch.Tensor:
+        """(B, F, T) complex -> (B, 3, F, T): level under the loudest bin, phase advance."""
+        power = spec.abs() ** 2
+        loudest = power.amax(dim=(1, 2), keepdim=True).clamp_min(1e-20)
+        level = torch.log10((power / loudest).clamp_min(1e-10)) + 5
+        phasor = spec / spec.abs().clamp_min(1e-12)
+        advance = phasor * F.pad(phasor, (1, 0), value=1)[..., :-1].conj()
+        return torch.stack([level, advance.real, advance.imag], 1)
+
+    def forward(self, x):
+        if x.dim() != 3 or x.shape[1] != 1:
+            raise ValueError(f"specunet expects (batch, 1, samples), got {tuple(x.shape)}")
+        length = x.shape[-1]
+        with torch.autocast(x.device.type, enabled=False):
+            spec = torch.stft(x[:, 0].float(), self.n_fft, self.hop, window=self.window,
+                              return_complex=True)
+            h = self.maps(spec)
+        skips = []
+        for block in self.down:
+            h = block(h)
+            skips.append(h)
+        for block, skip in zip(reversed(self.up), reversed(skips[:-1]), strict=True):
+            h = F.interpolate(h, size=skip.shape[-2:], mode="nearest")
+            h = block(torch.cat([h, skip], 1))
+        delta = self.outlet(h).float()
+        with torch.autocast(x.device.type, enabled=False):
+            mask = torch.complex(1 + delta[:, 0], delta[:, 1])
+            y = torch.istft(spec * mask, self.n_fft, self.hop, window=self.window,
+                            length=length)
+        return y.unsqueeze(1).to(x.dtype)

@@ -1,0 +1,83 @@
+"""The complex-spectrogram mask U-Net (``specunet``): its start is the identity, it
+does not care how loud or long the input is, and it learns to take a room away."""
+
+import pytest
+import torch
+from test_specmask import noisy_notes, snr_db
+
+from music_enhance.training.models import build_model, parameter_count
+
+SMALL = {"name": "specunet", "channels": [8, 16, 16], "n_fft": 256, "hop": 64}
+
+
+def reverberant(clean: torch.Tensor, seconds: float = 0.25, seed: int = 0) -> torch.Tensor:
+    """``clean`` through a room: its direct sound plus a decaying noise tail (an
+    exponential impulse response, -60 dB after ``seconds``), and a little noise."""
+    g = torch.Generator().manual_seed(seed)
+    length = int(seconds * 16000)
+    decay = torch.exp(-6.9 * torch.arange(length) / length)
+    response = 0.08 * torch.randn(length, generator=g) * decay
+    response[0] = 1.0
+    wet = torch.fft.irfft(torch.fft.rfft(clean, 2 * clean.shape[-1])
+                          * torch.fft.rfft(response, 2 * clean.shape[-1]))[..., :clean.shape[-1]]
+    return wet + 0.003 * torch.randn(clean.shape, generator=g)
+
+
+@pytest.mark.parametrize("length", [1000, 8192])
+def test_the_untrained_model_returns_its_input_at_any_length(length):
+    model = build_model({"name": "specunet"})
+    noisy, _ = noisy_notes(batch=2, length=length)
+    with torch.no_grad():
+        out = model(noisy)
+    assert out.shape == (2, 1, length)
+    torch.testing.assert_close(out, noisy, rtol=0, atol=1e-6)
+
+
+def test_the_mask_does_not_depend_on_loudness():
+    torch.manual_seed(0)
+    model = build_model(SMALL)
+    torch.nn.init.normal_(model.outlet.weight, std=0.5)  # a mask that is not one
+    noisy, _ = noisy_notes(batch=2, length=4096)
+    with torch.no_grad():
+        out, louder = model(noisy), model(8 * noisy)
+    assert (out - noisy).abs().max() > 1e-3
+    torch.testing.assert_close(louder, 8 * out, rtol=1e-4, atol=1e-5)
+
+
+def test_default_size_fits_a_shipped_checkpoint():
+    # 4 bytes per parameter: well under the 5 MB a pretrained/ checkpoint may take.
+    assert parameter_count(build_model({"name": "specunet"})) == 302866
+
+
+def test_training_on_one_batch_takes_the_room_away():
+    torch.manual_seed(0)
+    model = build_model(SMALL)
+    _, clean = noisy_notes(batch=8, length=4096)
+    wet = reverberant(clean)
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    start = snr_db(wet, clean)
+    for _ in range(80):
+        loss = (model(wet) - clean).abs().mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    with torch.no_grad():
+        trained = snr_db(model(wet), clean)
+    assert trained > start + 3, (start, trained)
+
+
+def test_bf16_autocast_keeps_the_transforms_in_float32():
+    model = build_model(SMALL)
+    noisy, clean = noisy_notes(batch=2, length=2048)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixed = model(noisy)
+        loss = (mixed - clean).abs().mean()
+    loss.backward()
+    assert mixed.dtype == torch.float32
+    torch.testing.assert_close(mixed.detach(), noisy, rtol=0, atol=1e-6)
+    assert model.outlet.weight.grad.abs().sum() > 0
+
+
+def test_a_bad_hop_is_a_clear_error():
+    with pytest.raises(ValueError, match="model.hop: 300 must divide n_fft 512"):
+        build_model({"name": "specunet", "hop": 300})
