@@ -227,3 +227,42 @@ def test_a_bad_sample_late_in_a_long_file_names_its_time(tmp_path, monkeypatch,
                                          r"2.500000 s \(sample 40000, channel 0\)"):
         enhance(tmp_path / "late.wav", tmp_path / "o.wav", identity_checkpoint)
     assert not (tmp_path / "o.wav").exists() and not (tmp_path / ".o.wav.part").exists()
+
+
+def test_export_keeps_the_generator_alone_and_the_cli_takes_in_and_out(tmp_path, rng):
+    from music_enhance.cli import main
+    from music_enhance.training.checkpoint import load_generator
+    from music_enhance.training.models import build_discriminator
+    spec = {"model": {"name": "unet", "channels": [8, 16], "kernels": [9, 9]},
+            "discriminator": {"name": "bce", "lr": 1e-4}}
+    torch.manual_seed(0)
+    model, critic = build_model(spec["model"]), build_discriminator(spec["discriminator"])
+    save_checkpoint(tmp_path / "g.pt", model, spec, {"sample_rate": 16000, "window": 256}, 7,
+                    "gan", critic, {"valid_lsd": 1.5}, {"metric": "lsd", "mode": "min"})
+    assert main(["export", str(tmp_path / "g.pt"), str(tmp_path / "full.pt")]) == 0
+    assert main(["export", str(tmp_path / "g.pt"), str(tmp_path / "half.pt"), "--half"]) == 0
+    _, exported = load_generator(tmp_path / "full.pt")
+    assert exported["discriminator"] is None and "discriminator_state" not in exported
+    assert (exported["step"], exported["scores"], exported["selection"]["metric"]) == (
+        7, {"valid_lsd": 1.5}, "lsd")
+    sizes = {n: (tmp_path / f"{n}.pt").stat().st_size for n in ("g", "full", "half")}
+    assert sizes["half"] < 0.6 * sizes["full"] < 0.6 * sizes["g"]
+    write_audio(tmp_path / "in.wav", (0.3 * rng.standard_normal(3000)).astype(np.float32),
+                16000)
+    for name in ("g", "full", "half"):
+        assert main(["enhance", "--checkpoint", str(tmp_path / f"{name}.pt"),
+                     str(tmp_path / "in.wav"), str(tmp_path / f"{name}.wav")]) == 0
+    out = {name: read_mono(tmp_path / f"{name}.wav")[0] for name in ("g", "full", "half")}
+    np.testing.assert_array_equal(out["full"], out["g"])
+    assert np.abs(out["half"] - out["g"]).max() < 0.05 * np.abs(out["g"]).max()
+
+
+def test_enhance_wants_one_way_of_naming_files(tmp_path, identity_checkpoint, capsys):
+    from music_enhance.cli import main
+    write_audio(tmp_path / "in.wav", np.zeros(1000, np.float32), 16000)
+    base = ["enhance", "--checkpoint", str(identity_checkpoint)]
+    assert main(base) == 1
+    assert "no input: give IN OUT, or --inputs and --outputs" in capsys.readouterr().err
+    assert main([*base, str(tmp_path / "in.wav")]) == 1
+    assert main([*base, "a.wav", "b.wav", "--inputs", "c.wav", "--outputs", "d.wav"]) == 1
+    assert capsys.readouterr().err.count("give one input and one output file (IN OUT)") == 2

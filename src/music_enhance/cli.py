@@ -209,6 +209,13 @@ def cmd_train(args):
 def cmd_enhance(args):
     from .core.batch import run_batch
     from .evaluation.enhance import enhance, output_error
+    if args.files and (args.inputs or args.outputs or len(args.files) != 2):
+        raise ValueError("give one input and one output file (IN OUT), or --inputs and "
+                         "--outputs")
+    if args.files:
+        args.inputs, args.outputs = args.files[:1], args.files[1:]
+    if not args.inputs or not args.outputs:
+        raise ValueError("no input: give IN OUT, or --inputs and --outputs")
     same_length(args, "inputs", "outputs", *(["infos"] if args.infos else []))
     for source, out in zip(args.inputs, args.outputs, strict=True):
         if output_error(source, out):  # every pair, before the first file is enhanced
@@ -223,6 +230,13 @@ def cmd_enhance(args):
         return (f"{info['samples']} samples x {info['channels']} channels in "
                 f"{info['seconds']:.1f} s, {info['real_time_factor']:.1f}x real time")
     run_batch(args.record, args.outputs, one)
+
+
+def cmd_export(args):
+    from .training.checkpoint import export_generator
+    exported = export_generator(args.checkpoint, args.out, args.half)
+    log.info("%s: %s at step %d, %d bytes", args.out, exported["experiment"],
+             exported["step"], Path(args.out).stat().st_size)
 
 
 def cmd_baseline(args):
@@ -398,12 +412,15 @@ def training_commands(sub) -> None:
 def evaluation_commands(sub) -> None:
     """Enhancement, baselines and scores."""
     s = sub.add_parser("enhance", help="enhance whole files with a trained generator")
-    s.add_argument("--inputs", nargs="+", required=True,
+    s.add_argument("files", nargs="*", metavar="IN OUT",
+                   help="one input file and its output (or --inputs and --outputs)")
+    s.add_argument("--inputs", nargs="+",
                    help="audio files at any rate, length and channel count")
-    s.add_argument("--outputs", nargs="+", required=True,
+    s.add_argument("--outputs", nargs="+",
                    help="one per input, at its rate; the format follows the extension "
                         "(.wav or .flac)")
-    s.add_argument("--checkpoint", required=True, help="a generator.pt written by train")
+    s.add_argument("--checkpoint", required=True,
+                   help="a generator.pt written by train, or a pretrained/<task>.pt")
     s.add_argument("--threads", type=int, default=1, help="CPU threads")
     s.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                    help="where the networks run (auto: the GPU when there is one)")
@@ -414,6 +431,13 @@ def evaluation_commands(sub) -> None:
                    help="per output, write samples, seconds, real-time factor here (JSON)")
     s.add_argument("--record", help=RECORD)
     s.set_defaults(func=cmd_enhance)
+
+    s = sub.add_parser("export", help="a trained generator alone, for pretrained/")
+    s.add_argument("checkpoint", help="a generator.pt written by train")
+    s.add_argument("out", help="where to write it (pretrained/<task>.pt)")
+    s.add_argument("--half", action="store_true",
+                   help="store the weights in bfloat16 (half the bytes)")
+    s.set_defaults(func=cmd_export)
 
     s = sub.add_parser("baseline", help="a classical baseline from degraded inputs")
     s.add_argument("--inputs", nargs="+", required=True, help="degraded audio, one per piece")
@@ -470,7 +494,8 @@ def table_commands(sub) -> None:
     s.add_argument("--config", type=json_arg, required=True, help="JSON config used")
     s.set_defaults(func=cmd_report_tables)
     s = sub.add_parser("results-table", help="markdown tables of a scores summary")
-    s.add_argument("summary", help="results/scores/summary.csv")
+    s.add_argument("summary", nargs="?",
+                   help="results/scores/summary.csv (none: only the --curves tables)")
     s.add_argument("--readme", help="write between the results markers of this file")
     s.add_argument("--command", dest="command_line", default="make reports",
                    help="the command that produced the summary, quoted in the text")
@@ -484,9 +509,13 @@ def table_commands(sub) -> None:
 
 def cmd_results_table(args):
     from .evaluation.results import curves_markdown, results_markdown, update_readme
-    markdown = results_markdown(args.summary, args.command_line, args.commit)
+    if not args.summary and not args.curves:
+        raise ValueError("give a scores summary, --curves, or both")
+    parts = [results_markdown(args.summary, args.command_line, args.commit)] if (
+        args.summary) else []
     if args.curves:
-        markdown += "\n\n" + curves_markdown(args.curves)
+        parts.append(curves_markdown(args.curves))
+    markdown = "\n\n".join(parts)
     if args.readme:
         update_readme(args.readme, markdown, args.section)
         log.info("results of %s written into %s", args.summary, args.readme)

@@ -114,8 +114,25 @@ def load_generator(path):
     """The generator saved by ``train``, in eval mode, and its checkpoint dict."""
     checkpoint = _load(path)
     model = build_model(checkpoint["model"])
-    model.load_state_dict(checkpoint["state_dict"])
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v
+                           for k, v in checkpoint["state_dict"].items()})
     return model.eval(), checkpoint
+
+
+def export_generator(path, out, half: bool = False) -> dict:
+    """The generator of ``path`` alone (``pretrained/``): weights (``half``: in bfloat16,
+    half the bytes; loading turns them back to float32), model spec, rate, window,
+    and the step, scores and selection it was picked by; no discriminator."""
+    checkpoint = _load(path)
+    state = checkpoint["state_dict"]
+    if half:
+        state = {k: v.to(torch.bfloat16) if v.is_floating_point() else v
+                 for k, v in state.items()}
+    exported = {key: checkpoint.get(key) for key in (
+        "experiment", "model", "step", "sample_rate", "window", "scores", "selection")}
+    exported.update(state_dict=state, discriminator=None)
+    atomic_save(exported, out)
+    return exported
 
 
 def load_discriminator(path, checkpoint: dict | None = None):
