@@ -89,3 +89,31 @@ def test_headers_name_unit_and_direction_of_every_metric(summary):
     assert HEADERS["visqol"] == "ViSQOL MOS ↑" and HEADERS["mrstft"] == "MR-STFT ↓"
     text = results_markdown(summary, "make reports")
     assert "↑ higher is better, ↓ lower is better" in text
+
+
+def test_learning_curves_mark_the_selected_step(tmp_path):
+    import torch
+
+    from music_enhance.evaluation.results import curves_markdown
+    from music_enhance.training.checkpoint import save_checkpoint
+    from music_enhance.training.models import build_model
+    run = tmp_path / "denoise_long"
+    run.mkdir()
+    rows = [{"step": s, "train_loss": 1.0, **({"valid_loss": 0.1, "valid_snr": 10 + s / 1000,
+                                               "valid_lsd": 2 - s / 1e4, "valid_mrstft": 0.7,
+                                               "valid_visqol": 4.0 + s / 1e5}
+                                              if s % 250 == 0 else {})}
+            for s in range(1, 10001)]
+    pd.DataFrame(rows).to_csv(run / "metrics.csv", index=False)
+    spec = {"model": {"name": "specunet", "channels": [4]}}
+    torch.manual_seed(0)
+    save_checkpoint(run / "generator.pt", build_model(spec["model"]), spec,
+                    {"sample_rate": 16000, "window": 8192}, 7250, "denoise_long")
+    text = curves_markdown([run / "metrics.csv"], rows=8)
+    assert "*denoise_long* (10000 steps, selected step 7250)" in text
+    table = [line for line in text.splitlines()
+             if line.startswith("| ") and "step" not in line and "---" not in line]
+    steps = [int(line.split("|")[1].strip(" *")) for line in table]
+    # Every fifth of the 40 validations, the last, and the selected one in bold.
+    assert steps == sorted({250, 1500, 2750, 4000, 5250, 6500, 7750, 9000, 7250, 10000})
+    assert "| **7250** | **17.250** | **1.275** | **0.700** | **4.072** |" in table
