@@ -518,7 +518,8 @@ def cmd_results_table(args):
     markdown = "\n\n".join(parts)
     if args.readme:
         update_readme(args.readme, markdown, args.section)
-        log.info("results of %s written into %s", args.summary, args.readme)
+        log.info("tables of %s written into %s", ", ".join(
+            filter(None, [args.summary, *args.curves])), args.readme)
     else:
         print(markdown)
 
