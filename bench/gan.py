@@ -29,7 +29,11 @@ from tiny import tiny_run  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 RUN = REPO / "runs" / "bench-gan"
 EXPERIMENTS = yaml.safe_load((REPO / "config.yaml").read_text())["experiments"]
-COMMON = {"task": "t", "optimizer": {"lr": 0.0003}, "batch_size": 16, "validate_every": 50}
+# The bench compares curves (metrics.csv), not selected generators: selection by the
+# last step keeps ViSQOL out of validation (and bench/visqol.py, beside this script
+# on sys.path, would shadow the visqol package).
+COMMON = {"task": "t", "optimizer": {"lr": 0.0003}, "batch_size": 16, "validate_every": 50,
+          "selection": {"metric": "last"}}
 RECIPES = {
     "l2": {"model": EXPERIMENTS["unet_l2"]["model"]},
     # The reports' GAN, as the demo had it.
