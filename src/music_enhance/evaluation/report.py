@@ -117,9 +117,9 @@ def training_figure(metrics_csv, out_png, title: str):
 def selected_step(metrics_csv) -> int | None:
     """The step of the generator that train saved (``generator.pt`` beside
     ``metrics.csv``), or None without one."""
-    from ..training.checkpoint import load_generator
+    from ..training.checkpoint import read_checkpoint
     path = Path(metrics_csv).with_name("generator.pt")
-    return load_generator(path)[1]["step"] if path.exists() else None
+    return read_checkpoint(path)["step"] if path.exists() else None
 
 
 def training_events(metrics: pd.DataFrame) -> dict[int, str]:

@@ -82,7 +82,7 @@ def load_resume(path, fingerprint: str):
 GENERATOR_KEYS = {"model", "state_dict", "sample_rate", "window"}
 
 
-def _load(path) -> dict:
+def read_checkpoint(path) -> dict:
     """A generator checkpoint written by ``train``; anything else is one clear error."""
     if Path(path).is_dir() or not Path(path).exists():
         raise ValueError(f"{path}: no checkpoint file there")
@@ -112,7 +112,7 @@ def _is_resume_state(path) -> bool:
 
 def load_generator(path):
     """The generator saved by ``train``, in eval mode, and its checkpoint dict."""
-    checkpoint = _load(path)
+    checkpoint = read_checkpoint(path)
     model = build_model(checkpoint["model"])
     model.load_state_dict({k: v.float() if v.is_floating_point() else v
                            for k, v in checkpoint["state_dict"].items()})
@@ -123,7 +123,7 @@ def export_generator(path, out, half: bool = False) -> dict:
     """The generator of ``path`` alone (``pretrained/``): weights (``half``: in bfloat16,
     half the bytes; loading turns them back to float32), model spec, rate, window,
     and the step, scores and selection it was picked by; no discriminator."""
-    checkpoint = _load(path)
+    checkpoint = read_checkpoint(path)
     state = checkpoint["state_dict"]
     if half:
         state = {k: v.to(torch.bfloat16) if v.is_floating_point() else v
@@ -137,7 +137,7 @@ def export_generator(path, out, half: bool = False) -> dict:
 
 def load_discriminator(path, checkpoint: dict | None = None):
     """The discriminator saved with a generator, in eval mode."""
-    checkpoint = checkpoint or _load(path)
+    checkpoint = checkpoint or read_checkpoint(path)
     if not checkpoint.get("discriminator"):
         raise ValueError(f"{path}: the experiment has no discriminator")
     model = build_discriminator(checkpoint["discriminator"], checkpoint.get("adversarial_loss"))

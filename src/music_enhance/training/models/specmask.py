@@ -21,6 +21,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .stft import STFTMask
 from .unet import zero_init
 
 GAIN_FLOOR = 1e-3  # the prior's gain is kept in [1e-3, 1 - 1e-3], so its logit is finite
@@ -34,14 +35,13 @@ def _median_across_frequency(power: torch.Tensor, size: int) -> torch.Tensor:
     return padded.unfold(1, size, 1).median(dim=-1).values
 
 
-class SpectralMask(nn.Module):
-    multiple = 1  # any input length
+class SpectralMask(STFTMask):
+    name = "specmask"
 
     def __init__(self, n_fft: int = 512, hop: int = 128, smooth_bins: int = 15,
                  channels: int = 24, dilations=(1, 2, 4, 8)):
-        super().__init__()
-        self.n_fft, self.hop, self.smooth_bins = n_fft, hop, smooth_bins
-        self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
+        super().__init__(n_fft, hop)
+        self.smooth_bins = smooth_bins
         self.inlet = nn.Conv2d(2, channels, (5, 3), padding=(2, 1))
         self.layers = nn.ModuleList(
             nn.Conv2d(channels, channels, 3, padding=(1, d), dilation=(1, d))
@@ -59,21 +59,11 @@ class SpectralMask(nn.Module):
                             torch.log10((power / loudest).clamp_min(1e-10)) + 5], 1)
         return gain.clamp(GAIN_FLOOR, 1 - GAIN_FLOOR), maps
 
-    def forward(self, x):
-        if x.dim() != 3 or x.shape[1] != 1:
-            raise ValueError(f"specmask expects (batch, 1, samples), got {tuple(x.shape)}")
-        length = x.shape[-1]
-        with torch.autocast(x.device.type, enabled=False):
-            spec = torch.stft(x[:, 0].float(), self.n_fft, self.hop, window=self.window,
-                              return_complex=True)
-            with torch.no_grad():  # the prior depends on the input only
-                gain, maps = self.prior(spec)
+    def mask(self, spec):
+        with torch.autocast(spec.device.type, enabled=False), torch.no_grad():
+            gain, maps = self.prior(spec)  # the prior depends on the input only
         h = F.leaky_relu(self.inlet(maps), 0.2)
         for layer in self.layers:
             h = h + F.leaky_relu(layer(h), 0.2)
         correction = self.outlet(h)[:, 0].float()
-        with torch.autocast(x.device.type, enabled=False):
-            mask = torch.sigmoid(torch.logit(gain) + correction)
-            y = torch.istft(spec * mask, self.n_fft, self.hop, window=self.window,
-                            length=length)
-        return y.unsqueeze(1).to(x.dtype)
+        return torch.sigmoid(torch.logit(gain) + correction)

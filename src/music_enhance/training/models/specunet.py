@@ -19,6 +19,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .stft import STFTMask
 from .unet import zero_init
 
 
@@ -28,13 +29,11 @@ def _block(in_ch: int, out_ch: int, stride: int = 1) -> nn.Sequential:
                          nn.Conv2d(out_ch, out_ch, 3, padding=1), nn.LeakyReLU(0.2))
 
 
-class ComplexMaskUNet(nn.Module):
-    multiple = 1  # any input length
+class ComplexMaskUNet(STFTMask):
+    name = "specunet"
 
     def __init__(self, n_fft: int = 512, hop: int = 128, channels=(16, 32, 64, 64)):
-        super().__init__()
-        self.n_fft, self.hop = n_fft, hop
-        self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
+        super().__init__(n_fft, hop)
         widths = [3, *channels]
         self.down = nn.ModuleList(_block(widths[i], widths[i + 1], 1 if i == 0 else 2)
                                   for i in range(len(channels)))
@@ -52,13 +51,8 @@ class ComplexMaskUNet(nn.Module):
         advance = phasor * F.pad(phasor, (1, 0), value=1)[..., :-1].conj()
         return torch.stack([level, advance.real, advance.imag], 1)
 
-    def forward(self, x):
-        if x.dim() != 3 or x.shape[1] != 1:
-            raise ValueError(f"specunet expects (batch, 1, samples), got {tuple(x.shape)}")
-        length = x.shape[-1]
-        with torch.autocast(x.device.type, enabled=False):
-            spec = torch.stft(x[:, 0].float(), self.n_fft, self.hop, window=self.window,
-                              return_complex=True)
+    def mask(self, spec):
+        with torch.autocast(spec.device.type, enabled=False):
             h = self.maps(spec)
         skips = []
         for block in self.down:
@@ -68,8 +62,4 @@ class ComplexMaskUNet(nn.Module):
             h = F.interpolate(h, size=skip.shape[-2:], mode="nearest")
             h = block(torch.cat([h, skip], 1))
         delta = self.outlet(h).float()
-        with torch.autocast(x.device.type, enabled=False):
-            mask = torch.complex(1 + delta[:, 0], delta[:, 1])
-            y = torch.istft(spec * mask, self.n_fft, self.hop, window=self.window,
-                            length=length)
-        return y.unsqueeze(1).to(x.dtype)
+        return torch.complex(1 + delta[:, 0], delta[:, 1])
