@@ -9,7 +9,7 @@ below its value at the adversarial start, and its final LSD and MR-STFT beat the
 L2 model's. Last line: ``ratio <new recipe's final validation LSD / L2 model's>``
 (goal: at most 0.8).
 
-    python bench/gan.py [--steps 600] [--start 200] [--only new] [--smoke]
+    python bench/gan.py [--steps 600] [--start 200] [--ramp 0] [--only new] [--smoke]
 """
 
 import argparse
@@ -79,6 +79,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--start", type=int, default=200, help="adversarial start step")
+    parser.add_argument("--ramp", type=int, default=0,
+                        help="steps over which the adversarial weights rise after the start")
     parser.add_argument("--only", nargs="+", choices=sorted(RECIPES), default=sorted(RECIPES))
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--smoke", action="store_true",
@@ -94,7 +96,7 @@ def main():
     for name in ("l2", "new", "bce_gan"):  # the goal's pair first
         out = run / "train" / name
         spec = {**common, **RECIPES[name], "steps": args.steps,
-                "adversarial_start": {"step": args.start}}
+                "adversarial_start": {"step": args.start, "ramp": args.ramp}}
         done = out / "spec.yaml"
         if name in args.only and not (done.exists() and yaml.safe_load(done.read_text())
                                       == spec):

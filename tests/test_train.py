@@ -146,6 +146,15 @@ def test_the_discriminator_trains_only_its_warmup_before_the_adversarial_start(s
     assert [int(r["step"]) for r in rows if r.get("adversarial")] == list(range(7, 11))
 
 
+def test_the_adversarial_weight_ramps_up_after_the_start(shards, tmp_path):
+    run(shards, tmp_path, {**GAN, "adversarial_start": {"step": 4, "ramp": 4}})
+    for row in metrics(tmp_path / "metrics.csv"):
+        step, adversarial = int(row["step"]), float(row.get("adversarial") or 0)
+        share = min(1.0, (step - 4) / 4) if step > 4 else 0.0
+        assert float(row["train_loss"]) == pytest.approx(
+            float(row["l2"]) + 0.01 * share * adversarial, rel=1e-5), step
+
+
 def test_adversarial_start_waits_for_the_discriminator_loss(shards, tmp_path):
     run(shards, tmp_path, {**GAN, "adversarial_start": {"step": 0, "below": 1e-9}})
     rows = metrics(tmp_path / "metrics.csv")
@@ -203,8 +212,10 @@ def _command(shards, out, spec, extra=()):
 
 @pytest.mark.parametrize("recipe", [GAN, HIFI], ids=["bce", "hifigan"])
 def test_killed_run_resumes_to_the_same_curve(shards, tmp_path, recipe):
+    # The kill falls inside the adversarial ramp: the step it began must survive it.
     spec = {**recipe, "steps": 150, "validate_every": 25, "checkpoint_every": 10,
-            "scheduler": {"factor": 0.5, "patience": 1}}
+            "scheduler": {"factor": 0.5, "patience": 1},
+            "adversarial_start": {**recipe["adversarial_start"], "ramp": 40}}
     cli = [sys.executable, "-m", "music_enhance.cli"]
     whole = tmp_path / "whole"
     subprocess.run(_command(shards, whole, spec, cli), check=True, capture_output=True)

@@ -6,7 +6,8 @@ discriminator, it first takes ``critic_steps`` discriminator steps (one for
 ``wgan_gp``), then one generator step on the weighted sum of the losses of
 ``losses.py``. The adversarial term joins once ``adversarial_start.step`` steps
 are done and, when ``adversarial_start.below`` is set, the discriminator's
-loss has fallen below it (the 2019 report's schedule); once on it stays on. The
+loss has fallen below it (the 2019 report's schedule); once on it stays on, its
+weight rising over ``adversarial_start.ramp`` steps. The
 discriminator trains from the first step, or, with ``adversarial_start.warmup``,
 only for that many steps before the term joins (its steps cost several generator
 steps, and before the join they only prepare it).
@@ -137,6 +138,7 @@ class Trainer:
             g = torch.compile(g)
         self.g = g
         self.adversarial_on, self.last_d_loss = False, math.inf
+        self.adversarial_since = None  # the step the adversarial terms joined
 
     def autocast(self):
         if not self.bf16:
@@ -177,6 +179,9 @@ class Trainer:
                 terms["feature_matching"] = losses.feature_matching(real_features,
                                                                     fake_features)
         weighted = {name: self.weights[name] * value.float() for name, value in terms.items()}
+        for name in ("adversarial", "feature_matching"):
+            if name in weighted:
+                weighted[name] = self.adversarial_ramp() * weighted[name]
         loss = sum(weighted.values())
         self._check(loss, "generator")
         row = {"train_loss": loss.item(), **{name: v.item() for name, v in terms.items()}}
@@ -210,9 +215,15 @@ class Trainer:
     def update_schedule(self, step: int):
         start = self.spec["adversarial_start"]
         below = start["below"]
-        if (self.discriminator and step > start["step"]
+        if (self.discriminator and not self.adversarial_on and step > start["step"]
                 and (below is None or self.last_d_loss < below)):
-            self.adversarial_on = True
+            self.adversarial_on, self.adversarial_since = True, step
+
+    def adversarial_ramp(self) -> float:
+        """The adversarial terms' share of their weights now: from 1/ramp on the step
+        they join up to 1 (``adversarial_start.ramp``)."""
+        ramp = self.spec["adversarial_start"]["ramp"]
+        return min(1.0, (self.step - self.adversarial_since + 1) / ramp) if ramp else 1.0
 
     @torch.no_grad()
     def validate(self, inputs, targets, batch_size: int, excerpts=None, rate=None) -> dict:
@@ -248,7 +259,7 @@ class Trainer:
                 "opt_d": self.opt_d.state_dict() if self.opt_d else None,
                 "scheduler": self.scheduler.state_dict() if self.scheduler else None,
                 "adversarial_on": self.adversarial_on, "last_d_loss": self.last_d_loss,
-                "rng": rng_state()}
+                "adversarial_since": self.adversarial_since, "rng": rng_state()}
 
     def load_state(self, state: dict):
         self.generator.load_state_dict(state["generator"])
@@ -259,6 +270,7 @@ class Trainer:
         if self.scheduler:
             self.scheduler.load_state_dict(state["scheduler"])
         self.adversarial_on, self.last_d_loss = state["adversarial_on"], state["last_d_loss"]
+        self.adversarial_since = state["adversarial_since"]
         set_rng_state(state["rng"])
 
 
