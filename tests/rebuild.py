@@ -83,14 +83,17 @@ def compare_results(incremental: Path, clean: Path) -> tuple[list, dict, list]:
     return compared, excluded, differ
 
 
-def _stage_processes(stage: str) -> list[int]:
-    """PIDs of running ``music-enhance <stage>`` processes."""
+def _stage_processes(stage: str, workdir: Path) -> list[int]:
+    """PIDs of running ``music-enhance <stage>`` processes working in ``workdir`` (the
+    jobs of this test's Snakemake run, never another run's on the same machine)."""
     found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
             argv = (proc / "cmdline").read_bytes().split(b"\0")
+            if (proc / "cwd").resolve() != workdir.resolve():
+                continue
         except OSError:
             continue
         names = [Path(arg.decode(errors="replace")).name for arg in argv[:2]]
@@ -109,7 +112,7 @@ def run_and_kill(workdir: Path, stage: str, ready=lambda: True, timeout=300) -> 
         env=env)
     killed, start = False, time.time()
     while run.poll() is None and time.time() - start < timeout:
-        pids = _stage_processes(stage)
+        pids = _stage_processes(stage, workdir)
         if pids and not killed and ready():
             for pid in pids:
                 try:
