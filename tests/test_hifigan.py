@@ -102,7 +102,7 @@ def test_least_squares_and_feature_matching_losses_by_hand():
     assert losses.generator_adversarial("wasserstein", fake).tolist() == [-1.0, 0.5]
 
 
-@pytest.mark.parametrize("name", ["l1", "l2", "logspec", "mrstft", "bandlevel",
+@pytest.mark.parametrize("name", ["l1", "l2", "snr", "logspec", "mrstft", "bandlevel",
                                   "bandenvelope"])
 def test_reconstruction_losses_do_not_depend_on_the_loudness(name):
     torch.manual_seed(0)
@@ -111,6 +111,14 @@ def test_reconstruction_losses_do_not_depend_on_the_loudness(name):
     terms = [losses.reconstruction_losses({name: 1.0}, g * estimate, g * target)[name]
              for g in (1.0, 0.01)]
     assert terms[0].item() == pytest.approx(terms[1].item(), rel=1e-3)
+
+
+def test_the_snr_loss_is_minus_each_windows_snr_in_bels():
+    target = torch.ones(2, 1, 100)
+    estimate = target.clone()
+    estimate[0] += 0.1  # error energy 1 % of the target's: 20 dB
+    estimate[1] += torch.tensor([1.0, -1.0]).repeat(50)  # as much as the target: 0 dB
+    assert losses.snr_loss(estimate, target).item() == pytest.approx(-(2.0 + 0.0) / 2)
 
 
 def test_band_level_asks_for_the_level_not_the_partials_positions():

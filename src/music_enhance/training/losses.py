@@ -8,6 +8,10 @@ compare logarithms; feature matching divides by the real features' magnitude.
 
   l1, l2       mean absolute / squared waveform error over the target's mean
                absolute value / energy
+  snr          minus each window's signal-to-noise ratio in bels (SNR / 10 dB),
+               averaged over windows: the score's SNR as a loss. Its gradient is
+               the L2 error's over that window's error energy, so a window counts
+               by how much of its error is left, not by how loud it is
   spectral     the 2020 report's spectral power loss: mean squared difference of
                log10 power spectrograms (1024-point Hann, hop 512, as LSD)
   mrstft       multi-resolution STFT loss: spectral convergence + log-magnitude L1
@@ -51,8 +55,8 @@ import torch.nn.functional as F
 
 from ..core.metrics import EPS, HOP, MR_FFTS, N_FFT
 
-LOSSES = ("l1", "l2", "spectral", "mrstft", "logspec", "bandlevel", "bandenvelope", "feature",
-          "feature_matching", "adversarial")
+LOSSES = ("l1", "l2", "snr", "spectral", "mrstft", "logspec", "bandlevel", "bandenvelope",
+          "feature", "feature_matching", "adversarial")
 LOGSPEC_RESOLUTIONS = ((2048, 512), (256, 64))
 # The log-spectrogram loss's floor, relative to the target's loudest bin in the
 # batch (-60 dB): quieter bins do not steer the generator. An absolute floor would
@@ -155,6 +159,11 @@ def relative_l2(estimate, target) -> torch.Tensor:
     return torch.mean((estimate - target) ** 2) / torch.mean(target ** 2).clamp_min(EPS)
 
 
+def snr_loss(estimate, target) -> torch.Tensor:
+    error = (estimate - target).pow(2).flatten(1).sum(1).clamp_min(EPS)
+    return torch.mean(torch.log10(error / target.pow(2).flatten(1).sum(1).clamp_min(EPS)))
+
+
 def feature_loss(autoencoder, estimate, target) -> torch.Tensor:
     with torch.no_grad():
         wanted, _ = autoencoder.encode(target)
@@ -170,6 +179,8 @@ def reconstruction_losses(weights: dict, estimate, target, autoencoder=None,
         terms["l1"] = relative_l1(estimate, target)
     if weights.get("l2"):
         terms["l2"] = relative_l2(estimate, target)
+    if weights.get("snr"):
+        terms["snr"] = snr_loss(estimate, target)
     if weights.get("spectral"):
         terms["spectral"] = spectral_loss(estimate, target)
     if weights.get("mrstft"):
