@@ -210,6 +210,17 @@ def _command(shards, out, spec, extra=()):
             "--seed", "3", "--threads", "1"]
 
 
+def test_an_unreadable_provenance_record_is_a_clear_error(shards, tmp_path):
+    record = tmp_path / "record.json"
+    record.write_text("{not json")
+    done = subprocess.run([sys.executable, "-m", "music_enhance.cli",
+                           *_command(shards, tmp_path, BASE), "--provenance", str(record)],
+                          capture_output=True, text=True)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert f"--provenance {record}: not a readable provenance record" in done.stderr
+    assert not list(tmp_path.glob("*.pt")) and not (tmp_path / "metrics.csv").exists()
+
+
 @pytest.mark.parametrize("recipe", [GAN, HIFI], ids=["bce", "hifigan"])
 def test_killed_run_resumes_to_the_same_curve(shards, tmp_path, recipe):
     # The kill falls inside the adversarial ramp: the step it began must survive it.

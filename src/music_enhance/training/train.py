@@ -304,12 +304,20 @@ def validation_windows(valid_set: ShardWindows) -> tuple:
     return valid_set.__getitems__(np.unique(keep))[:2]
 
 
+def provenance_key(path) -> str:
+    """The ``key`` of a provenance record, or one error naming the file."""
+    try:
+        return json.loads(Path(path).read_text())["key"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise ValueError(f"--provenance {path}: not a readable provenance record with a "
+                         f"key ({type(err).__name__}: {err})") from None
+
+
 def run_fingerprint(spec: dict, seed: int, world: int, provenance, shards) -> str:
     """What ``last.pt`` must belong to. The provenance key covers the config, code and
     inputs upstream (a changed chain value makes other shards); by hand, without one,
     the shards' paths and contents."""
-    inputs = (json.loads(Path(provenance).read_text())["key"] if provenance else
-              {str(p): sha256(p) for p in shards})
+    inputs = provenance_key(provenance) if provenance else {str(p): sha256(p) for p in shards}
     return canonical({"spec": spec, "seed": seed, "world": world,
                       "code": code_version("train"), "inputs": inputs})
 
