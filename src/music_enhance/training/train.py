@@ -137,8 +137,12 @@ class Trainer:
         if compile_ is True or (compile_ == "auto" and self.device.type == "cuda"):
             g = torch.compile(g)
         self.g = g
-        self.adversarial_on, self.last_d_loss = False, math.inf
+        self.last_d_loss = math.inf
         self.adversarial_since = None  # the step the adversarial terms joined
+
+    @property
+    def adversarial_on(self) -> bool:
+        return self.adversarial_since is not None
 
     def autocast(self):
         if not self.bf16:
@@ -217,7 +221,7 @@ class Trainer:
         below = start["below"]
         if (self.discriminator and not self.adversarial_on and step > start["step"]
                 and (below is None or self.last_d_loss < below)):
-            self.adversarial_on, self.adversarial_since = True, step
+            self.adversarial_since = step
 
     def adversarial_ramp(self) -> float:
         """The adversarial terms' share of their weights now: from 1/ramp on the step
@@ -258,8 +262,8 @@ class Trainer:
                 "discriminator": self.discriminator.state_dict() if self.discriminator else None,
                 "opt_d": self.opt_d.state_dict() if self.opt_d else None,
                 "scheduler": self.scheduler.state_dict() if self.scheduler else None,
-                "adversarial_on": self.adversarial_on, "last_d_loss": self.last_d_loss,
-                "adversarial_since": self.adversarial_since, "rng": rng_state()}
+                "adversarial_since": self.adversarial_since, "last_d_loss": self.last_d_loss,
+                "rng": rng_state()}
 
     def load_state(self, state: dict):
         self.generator.load_state_dict(state["generator"])
@@ -269,8 +273,8 @@ class Trainer:
             self.opt_d.load_state_dict(state["opt_d"])
         if self.scheduler:
             self.scheduler.load_state_dict(state["scheduler"])
-        self.adversarial_on, self.last_d_loss = state["adversarial_on"], state["last_d_loss"]
-        self.adversarial_since = state["adversarial_since"]
+        self.adversarial_since, self.last_d_loss = (state["adversarial_since"],
+                                                    state["last_d_loss"])
         set_rng_state(state["rng"])
 
 
@@ -304,7 +308,7 @@ def validation_windows(valid_set: ShardWindows) -> tuple:
     return valid_set.__getitems__(np.unique(keep))[:2]
 
 
-def provenance_key(path) -> str:
+def provenance_key(path):
     """The ``key`` of a provenance record, or one error naming the file."""
     try:
         return json.loads(Path(path).read_text())["key"]
