@@ -69,7 +69,9 @@ def test_a_gan_recipe_is_selected_by_visqol_on_recorded_excerpts(shards, tmp_pat
     assert result["selection"] == "visqol" and len(visqol) == 3
     assert all(1 <= v <= 5 for v in visqol.values())
     _, checkpoint = load_generator(tmp_path / "generator.pt")
-    assert checkpoint["step"] == max(visqol, key=visqol.get)
+    # The adversarial terms join at step 5: step 4's generator cannot be the output.
+    joined = {s: v for s, v in visqol.items() if s > 4}
+    assert checkpoint["step"] == max(joined, key=joined.get)
     chosen = checkpoint["selection"]
     assert (chosen["metric"], chosen["mode"]) == ("visqol", "max")
     # 2-second excerpts of 1024-sample windows at 16 kHz: 32 windows each, none twice;
@@ -107,6 +109,28 @@ def test_patience_stops_once_the_metric_stops_improving(shards, tmp_path, min_st
     # A rerun finds the run finished: no more steps.
     run(shards, tmp_path, spec)
     assert len(metrics(tmp_path / "metrics.csv")) == stop
+
+
+@pytest.mark.parametrize("after_join", [True, False])
+def test_a_gan_is_selected_and_stopped_after_its_adversarial_terms_join(shards, tmp_path,
+                                                                       after_join):
+    # Higher LSD counted as better: training lowers it, so step 4 would stay the best
+    # and patience would stop at step 12, before the join at step 21.
+    spec = {**GAN, "steps": 60, "adversarial_start": {"step": 20},
+            "selection": {"metric": "lsd", "mode": "max", "patience": 2,
+                          "after_join": after_join}}
+    result = run(shards, tmp_path, spec)
+    lsd = {int(r["step"]): float(r["valid_lsd"]) for r in metrics(tmp_path / "metrics.csv")
+           if r["valid_lsd"]}
+    first = 24 if after_join else 4  # the first validation that can be the output
+
+    def best_until(step):
+        return max((s for s in lsd if first <= s <= step), key=lsd.get)
+
+    stop = next(s for s in sorted(lsd) if s >= first and (s - best_until(s)) // 4 >= 2)
+    assert result["stopped"] and result["steps"] == stop == max(lsd)
+    assert load_generator(tmp_path / "generator.pt")[1]["step"] == best_until(stop)
+    assert (stop > 21) == after_join
 
 
 def test_patience_needs_a_metric(shards, tmp_path):

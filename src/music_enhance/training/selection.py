@@ -8,6 +8,11 @@ is picked by ViSQOL, the perceptual score its adversarial terms are for; one
 without, by LSD. With ``patience``, training stops once that many validations in
 a row have not improved the metric, but never before ``min_steps``.
 
+With a discriminator and ``after_join`` (the default), the output is picked among
+the generators validated after the adversarial terms joined: the first of them
+replaces any earlier best, so a GAN recipe is scored as a GAN, not as the
+regression model it was before the join. Patience waits for the join too.
+
 ViSQOL needs seconds of audio, not one window: it scores ``visqol.excerpts``
 excerpts, each the concatenation of validation windows (the same, drawn once
 from the run's seed, for every experiment of a task) of ``visqol.seconds``.
@@ -53,10 +58,18 @@ def better(value: float, best: float | None, mode: str | None) -> bool:
     return value < best if mode == "min" else value > best
 
 
-def stop_due(step: int, best_step: int, validate_every: int, selection: dict) -> bool:
-    """Whether ``patience`` validations in a row since ``best_step`` did not improve."""
+def restarts(best_step: int, joined_at: int | None, selection: dict) -> bool:
+    """Whether a validation after the adversarial terms joined (at ``joined_at``; None:
+    not yet, or no discriminator) replaces a best from before the join."""
+    return selection["after_join"] and joined_at is not None and best_step < joined_at
+
+
+def stop_due(step: int, best_step: int, validate_every: int, selection: dict,
+             waiting: bool = False) -> bool:
+    """Whether ``patience`` validations in a row since ``best_step`` did not improve;
+    never while ``waiting`` for the adversarial terms to join."""
     patience = selection["patience"]
-    if patience is None or step < selection["min_steps"]:
+    if patience is None or waiting or step < selection["min_steps"]:
         return False
     return (step - best_step) // validate_every >= patience
 

@@ -378,14 +378,17 @@ def validate(trainer: Trainer, row: dict, valid: tuple, done: Progress, out_chec
         trainer.scheduler.step(row["valid_loss"])
     metric = chosen["metric"]
     value = row["step"] if metric == "last" else row[f"valid_{metric}"]
-    if selection.better(value, done.best, chosen["mode"]):
+    joined_at = trainer.adversarial_since
+    if (selection.restarts(done.best_step, joined_at, chosen)
+            or selection.better(value, done.best, chosen["mode"])):
         done.best, done.best_step = value, row["step"]
         if main:
             done.best_checkpoint = save_checkpoint(
                 out_checkpoint, trainer.generator, spec, attrs, row["step"], trainer.experiment,
                 trainer.discriminator, {k: row[k] for k in row if "valid" in k}, chosen)
+    waiting = bool(trainer.discriminator) and chosen["after_join"] and joined_at is None
     done.stopped = selection.stop_due(row["step"], done.best_step, spec["validate_every"],
-                                      chosen)
+                                      chosen, waiting)
     if main and done.stopped:
         log.info("%s: no better validation %s for %d validations since step %d; stopping "
                  "at step %d", trainer.experiment, metric, chosen["patience"],
