@@ -34,7 +34,9 @@ HEADER_NOTE = ("↑ higher is better, ↓ lower is better. LSD is in bels (B, 10
                "distance between log10 power spectra. MR-STFT: spectral convergence plus "
                "log-magnitude L1 at three resolutions, as auraloss's "
                "MultiResolutionSTFTLoss. ViSQOL MOS from 1 to 5. Real-time factor: "
-               "seconds of audio enhanced per second of compute.")
+               "seconds of audio enhanced per second of wall time on the machine that ran "
+               "the enhance job, whatever else it ran then: compare it between rows "
+               "with care.")
 
 
 def machine() -> str:
