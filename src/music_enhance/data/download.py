@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from .demo import CORPUS_NAME
 from .manifest import check_metadata, write_checked
-from .render import load_midi, midi_bytes, parse_midi
+from .render import midi_bytes, parse_midi
 
 log = logging.getLogger(__name__)
 
@@ -149,18 +149,15 @@ def source_fingerprint(spec: dict) -> str:
     return f"folder {path.resolve()} {digest.hexdigest()}"
 
 
-def check_source_midi(spec: dict, names, verdicts_path) -> tuple[pd.DataFrame, dict]:
-    """Parse the MIDI files ``names`` of a local source (folder or zip, read in place)
-    before any job runs. Returns the table of unreadable ones (as the download stage
-    records them, each named where the user can fix it) and {name: SHA-256}. Verdicts
-    are kept by content in ``verdicts_path``: each version of a file is parsed once."""
-    root = Path(spec["path"]).resolve() / CORPUS_NAME
-    verdicts_path = Path(verdicts_path)
-    try:
-        verdicts = json.loads(verdicts_path.read_text())
-    except (OSError, ValueError):
-        verdicts = {}
-    known, bad, digests = len(verdicts), [], {}
+BAD_MIDI_COLUMNS = ["midi_filename", "file", "reason"]
+
+
+def midi_problems(root: Path, names, spec: dict, verdicts: dict) -> tuple[pd.DataFrame, dict]:
+    """Parse the MIDI files ``names`` under ``root`` (a folder, or a folder inside a zip
+    archive, read in place). Returns the table of unreadable ones, each named where the
+    user can fix it, and {name: SHA-256}. ``verdicts`` ({SHA-256: reason, "" if fine})
+    holds what was parsed before and gains what is parsed now."""
+    bad, digests = [], {}
     for name in names:
         try:
             data = midi_bytes(root / name)
@@ -168,22 +165,36 @@ def check_source_midi(spec: dict, names, verdicts_path) -> tuple[pd.DataFrame, d
             bad.append({"midi_filename": name, "file": source_file(spec, name),
                         "reason": f"not a readable MIDI file ({err})"})
             continue
-        digests[name] = hashlib.sha256(data).hexdigest()
-        if digests[name] not in verdicts:
+        digest = digests[name] = hashlib.sha256(data).hexdigest()
+        if digest not in verdicts:
             try:
                 parse_midi(data, name)
-                verdicts[digests[name]] = ""
+                verdicts[digest] = ""
             except ValueError as err:
-                verdicts[digests[name]] = str(err).removeprefix(f"{name}: ")
-        if verdicts[digests[name]]:
+                verdicts[digest] = str(err).removeprefix(f"{name}: ")
+        if verdicts[digest]:
             bad.append({"midi_filename": name, "file": source_file(spec, name),
-                        "reason": verdicts[digests[name]]})
+                        "reason": verdicts[digest]})
+    return pd.DataFrame(bad, columns=BAD_MIDI_COLUMNS), digests
+
+
+def check_source_midi(spec: dict, names, verdicts_path) -> tuple[pd.DataFrame, dict]:
+    """``midi_problems`` of a local source (folder or zip) before any job runs. Verdicts
+    are kept by content in ``verdicts_path``: each version of a file is parsed once."""
+    verdicts_path = Path(verdicts_path)
+    try:
+        verdicts = json.loads(verdicts_path.read_text())
+    except (OSError, ValueError):
+        verdicts = {}
+    known = len(verdicts)
+    bad, digests = midi_problems(Path(spec["path"]).resolve() / CORPUS_NAME, names, spec,
+                                 verdicts)
     if len(verdicts) != known:
         verdicts_path.parent.mkdir(parents=True, exist_ok=True)
         part = verdicts_path.with_name(f".{verdicts_path.name}.part")
         part.write_text(json.dumps(verdicts, indent=0, sort_keys=True) + "\n")
         os.replace(part, verdicts_path)
-    return pd.DataFrame(bad, columns=["midi_filename", "file", "reason"]), digests
+    return bad, digests
 
 
 def source_file(spec: dict, midi_filename: str) -> str:
@@ -213,17 +224,10 @@ def source_metadata(spec: dict) -> pd.DataFrame:
 
 
 def check_midi(corpus_dir, spec: dict) -> pd.DataFrame:
-    """Parse every MIDI of the corpus; a table of the unreadable ones and why."""
+    """``midi_problems`` of every MIDI file of a downloaded corpus."""
     metadata = check_metadata(pd.read_csv(Path(corpus_dir) / METADATA), METADATA)
-    bad = []
-    for name in tqdm(metadata["midi_filename"], desc="checking MIDI", mininterval=5):
-        file = Path(corpus_dir) / CORPUS_NAME / name
-        try:
-            load_midi(file)
-        except ValueError as err:
-            bad.append({"midi_filename": name, "file": source_file(spec, name),
-                        "reason": str(err).removeprefix(f"{file}: ")})
-    return pd.DataFrame(bad, columns=["midi_filename", "file", "reason"])
+    names = tqdm(metadata["midi_filename"], desc="checking MIDI", mininterval=5)
+    return midi_problems(Path(corpus_dir) / CORPUS_NAME, names, spec, {})[0]
 
 
 def download_maestro(out_dir, checked, spec: dict, cache_dir="results/download"
