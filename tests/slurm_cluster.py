@@ -58,7 +58,9 @@ JobCompLoc={root}/jobcomp.txt
 KillWait=5
 MpiDefault=none
 ReturnToService=2
-MinJobAge=300
+# squeue forgets a finished job MinJobAge seconds after it ends: on a loaded machine
+# a test DAG runs longer than the default 300 s, and its first jobs were gone.
+MinJobAge=3600
 SchedulerType=sched/builtin
 SlurmctldParameters=enable_configless
 GresTypes=gpu
