@@ -101,7 +101,10 @@ def test_learning_curves_mark_the_selected_step(tmp_path):
     run.mkdir()
     rows = [{"step": s, "train_loss": 1.0, **({"valid_loss": 0.1, "valid_snr": 10 + s / 1000,
                                                "valid_lsd": 2 - s / 1e4, "valid_mrstft": 0.7,
-                                               "valid_visqol": 4.0 + s / 1e5}
+                                               "valid_visqol": 4.0 + s / 1e5,
+                                               "grad_l1": 0.004,
+                                               **({"grad_adversarial": 12.5} if s > 5000
+                                                  else {})}
                                               if s % 250 == 0 else {})}
             for s in range(1, 10001)]
     pd.DataFrame(rows).to_csv(run / "metrics.csv", index=False)
@@ -116,4 +119,7 @@ def test_learning_curves_mark_the_selected_step(tmp_path):
     steps = [int(line.split("|")[1].strip(" *")) for line in table]
     # Every fifth of the 40 validations, the last, and the selected one in bold.
     assert steps == sorted({250, 1500, 2750, 4000, 5250, 6500, 7750, 9000, 7250, 10000})
-    assert "| **7250** | **17.250** | **1.275** | **0.700** | **4.072** |" in table
+    assert "| step | SNR (dB) ↑ | LSD (B) ↓ | MR-STFT ↓ | ViSQOL ↑ | ∇ l1 | ∇ adversarial |" in text
+    assert ("| **7250** | **17.250** | **1.275** | **0.700** | **4.072** | **0.004** | "
+            "**12.500** |") in table
+    assert "| 4000 | 14.000 | 1.600 | 0.700 | 4.040 | 0.004 |  |" in table

@@ -501,7 +501,8 @@ def table_commands(sub) -> None:
                    help="the command that produced the summary, quoted in the text")
     s.add_argument("--commit", help="the commit of the code that made the scores, quoted")
     s.add_argument("--curves", nargs="+", default=[], metavar="METRICS_CSV",
-                   help="training runs' metrics.csv: their learning curves as tables too")
+                   help="training runs' metrics.csv: their learning curves and per-term "
+                        "gradient norms as tables too")
     s.add_argument("--section", default="results",
                    help="write between the <!-- SECTION:start/end --> markers")
     s.set_defaults(func=cmd_results_table)

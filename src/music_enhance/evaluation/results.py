@@ -120,27 +120,41 @@ CURVE_COLUMNS = {"valid_snr": "SNR (dB) ↑", "valid_lsd": "LSD (B) ↓",
 
 def curves_markdown(metrics_csvs, rows: int = 12) -> str:
     """Learning curves as tables: per experiment (the folder of its ``metrics.csv``),
-    its validation scores at about ``rows`` evenly spaced validations, the last one
-    and the selected one (in bold, the step saved in ``generator.pt`` beside it)."""
+    its validation scores and per-term gradient norms at about ``rows`` evenly spaced
+    validations, the last one and the selected one (in bold, the step saved in
+    ``generator.pt`` beside it)."""
     from .report import selected_step
     lines = ["Validation scores against training step (`metrics.csv` of each run; the "
-             "selected generator's row in bold)."]
+             "selected generator's row in bold), and each loss term's gradient norm at "
+             "the generator's output at that step (∇ term, weighted; blank before the "
+             "term joins)."]
     for path in metrics_csvs:
         metrics = pd.read_csv(path).dropna(subset=["valid_loss"])
         chosen = selected_step(path)
         every = max(1, -(-len(metrics) // rows))
         keep = set(metrics["step"].iloc[::every]) | {metrics["step"].iloc[-1], chosen}
         columns = {k: v for k, v in CURVE_COLUMNS.items() if k in metrics}
+        # Which loss term pulls hardest, and when that changes (the adversarial join):
+        # each term's gradient norm at the generator's output, measured at validations.
+        columns |= {k: f"∇ {k.removeprefix('grad_')}" for k in metrics if k.startswith("grad_")}
         lines += ["", f"*{Path(path).parent.name}* ({int(metrics['step'].iloc[-1])} steps, "
                   f"selected step {chosen})", "",
                   "| step | " + " | ".join(columns.values()) + " |",
                   "| ---: |" + " ---: |" * len(columns)]
         for _, row in metrics[metrics["step"].isin(keep)].iterrows():
-            cells = [f"{int(row['step'])}", *(f"{row[c]:.3f}" for c in columns)]
+            cells = [f"{int(row['step'])}", *(_number(row[c]) for c in columns)]
             if row["step"] == chosen:
-                cells = [f"**{c}**" for c in cells]
+                cells = [f"**{c}**" if c else c for c in cells]
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _number(value) -> str:
+    """Three decimals; three significant digits for the small and the large (gradient
+    norms span 1e-4 to 1e2); blank before a term has joined."""
+    if pd.isna(value):
+        return ""
+    return f"{value:.3f}" if 0.1 <= abs(value) < 1000 else f"{value:.3g}"
 
 
 def update_readme(readme, markdown: str, section: str = "results") -> None:
