@@ -58,8 +58,8 @@ JobCompLoc={root}/jobcomp.txt
 KillWait=5
 MpiDefault=none
 ReturnToService=2
-# squeue forgets a finished job MinJobAge seconds after it ends: on a loaded machine
-# a test DAG runs longer than the default 300 s, and its first jobs were gone.
+# squeue forgets a finished job MinJobAge seconds after it ends; on a loaded machine
+# a test DAG can run longer than the default 300 s, and the test reads every job.
 MinJobAge=3600
 SchedulerType=sched/builtin
 SlurmctldParameters=enable_configless
