@@ -157,6 +157,23 @@ def test_band_envelope_asks_for_the_notes_timing_the_band_level_does_not():
     assert envelope[0] == 0 and envelope[1] > 0.8 * envelope[2] > 0
 
 
+@pytest.mark.parametrize("name", ["bandlevel", "bandenvelope"])
+def test_a_silent_window_does_not_dominate_the_band_terms_gradient(name):
+    # The end of a piece: a window 120 dB under the others, its estimate a little
+    # noise. With a floor per window its bands' gradient was the inverse of their
+    # level, 1e4 times the rest of the batch's; under the batch's floor it is
+    # about as large as any other window's.
+    torch.manual_seed(0)
+    target = torch.randn(8, 1, 4096)
+    target[0] *= 1e-6
+    estimate = (target + 0.3 * torch.randn(8, 1, 4096) * target.std(-1, keepdim=True))
+    estimate.requires_grad_(True)
+    losses.reconstruction_losses({name: 1.0}, estimate, target)[name].backward()
+    per_window = estimate.grad.flatten(1).norm(dim=1)
+    assert per_window[0] < 3 * per_window[1:].max()
+    assert per_window[1:].min() > 0
+
+
 def test_gradient_norms_of_each_term_are_logged_at_validation(shards, tmp_path):
     train([shards["train"]], [shards["validation"]], tmp_path / "g.pt", tmp_path / "m.csv",
           "e", NEW, seed=3)

@@ -27,7 +27,10 @@ compare logarithms; feature matching divides by the real features' magnitude.
   bandlevel    L1 distance of log10 band energies: the power spectrogram
                (1024-point Hann, hop 256) averaged over the frames of the window and
                over ``BANDS`` bands of equal width on the mel scale, the floor 60 dB
-               under the target's loudest band in the window. Per-bin log losses
+               under the target's loudest band in the batch (a floor per window let
+               a silent window, the end of a piece, dominate the batch: its bands'
+               gradient is the inverse of their level, 1e4 times a typical
+               batch's in the demo's shards). Per-bin log losses
                reward a quiet band where the partials' positions are uncertain (the
                median bin between partials is quiet); a band's energy does not
                depend on where its partials sit, so this term asks for the level
@@ -37,7 +40,7 @@ compare logarithms; feature matching divides by the real features' magnitude.
                patches of a band's envelope, so a band at the right mean level
                whose notes do not start and decay with the target's still scores
                low), the floor 60 dB under the target's loudest band and frame in
-               the window; a mel-spectrogram L1 in spirit (HiFi-GAN's)
+               the batch; a mel-spectrogram L1 in spirit (HiFi-GAN's)
   feature_matching  L1 distance of the discriminators' feature maps for the target
                and the output, over the real maps' mean magnitude, averaged over maps
   adversarial  per the experiment's ``adversarial_loss``: ``bce`` (non-saturating,
@@ -138,17 +141,17 @@ def band_energy(x: torch.Tensor) -> torch.Tensor:
     return band_envelope(x).mean(1)
 
 
-def _log_distance(estimate, wanted, dims) -> torch.Tensor:
-    floor = BANDLEVEL_FLOOR * wanted.amax(dim=dims, keepdim=True).clamp_min(EPS)
+def _log_distance(estimate, wanted) -> torch.Tensor:
+    floor = BANDLEVEL_FLOOR * wanted.amax().clamp_min(EPS)
     return torch.mean(torch.abs(torch.log10(estimate + floor) - torch.log10(wanted + floor)))
 
 
 def bandlevel_loss(estimate, target) -> torch.Tensor:
-    return _log_distance(band_energy(estimate), band_energy(target), 1)
+    return _log_distance(band_energy(estimate), band_energy(target))
 
 
 def bandenvelope_loss(estimate, target) -> torch.Tensor:
-    return _log_distance(band_envelope(estimate), band_envelope(target), (1, 2))
+    return _log_distance(band_envelope(estimate), band_envelope(target))
 
 
 def relative_l1(estimate, target) -> torch.Tensor:
