@@ -64,6 +64,12 @@ def restarts(best_step: int, joined_at: int | None, selection: dict) -> bool:
     return selection["after_join"] and joined_at is not None and best_step < joined_at
 
 
+def waiting_for_join(discriminator: bool, joined_at: int | None, selection: dict) -> bool:
+    """Whether patience waits: a recipe with a discriminator, under ``after_join``,
+    whose adversarial terms have not joined yet."""
+    return discriminator and selection["after_join"] and joined_at is None
+
+
 def stop_due(step: int, best_step: int, validate_every: int, selection: dict,
              waiting: bool = False) -> bool:
     """Whether ``patience`` validations in a row since ``best_step`` did not improve;

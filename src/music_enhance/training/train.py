@@ -386,7 +386,7 @@ def validate(trainer: Trainer, row: dict, valid: tuple, done: Progress, out_chec
             done.best_checkpoint = save_checkpoint(
                 out_checkpoint, trainer.generator, spec, attrs, row["step"], trainer.experiment,
                 trainer.discriminator, {k: row[k] for k in row if "valid" in k}, chosen)
-    waiting = bool(trainer.discriminator) and chosen["after_join"] and joined_at is None
+    waiting = selection.waiting_for_join(bool(trainer.discriminator), joined_at, chosen)
     done.stopped = selection.stop_due(row["step"], done.best_step, spec["validate_every"],
                                       chosen, waiting)
     if main and done.stopped:
