@@ -49,6 +49,30 @@ def test_wavenet_takes_any_length_and_starts_as_the_identity(window, postnet):
     assert len(outputs) == (2 if postnet else 1)
 
 
+def test_wavenet_works_at_unit_scale_so_the_first_step_keeps_the_identity():
+    # A quiet window (0.001 peak, -60 dBFS) and its target. Unnormalised, the last convolution's
+    # input is far louder than the window, and Adam's first step (each weight moves by
+    # the learning rate) adds an error many times the identity's; normalised, the
+    # network is scale-equivariant and the first step keeps the identity's error.
+    t = torch.arange(4096) / 16000
+    target = 0.001 * torch.sin(2 * torch.pi * 440 * t) * torch.arange(1, 5).view(4, 1, 1)
+    x = target + 0.0001 * torch.randn(4, 1, 4096, generator=torch.Generator().manual_seed(0))
+    errors = {}
+    for normalize in (True, False):
+        torch.manual_seed(0)
+        model = build_model({"name": "wavenet", "channels": 16, "skip_channels": 16,
+                             "layers": 6, "normalize": normalize})
+        optimizer = torch.optim.Adam(model.parameters(), 3e-4)
+        before = losses.relative_l2(model(x), target)
+        before.backward()
+        optimizer.step()
+        with torch.no_grad():
+            errors[normalize] = losses.relative_l2(model(x), target).item() / before.item()
+            if normalize:  # now no longer the identity: the same map at any level
+                assert torch.allclose(model(100 * x), 100 * model(x), rtol=1e-4, atol=1e-5)
+    assert errors[True] < 1.1 and errors[False] > 10
+
+
 @pytest.mark.parametrize("spec", [
     {"name": "unet", "channels": [8, 16], "kernels": [9, 9]},
     {"name": "inception", "depth": 2, "base": 8, "d_max": 16},

@@ -9,7 +9,13 @@ to one channel. The receptive field is ``stacks * (2^layers - 1) * (kernel - 1)
 + 1`` samples: 4,093 (0.26 s at 16 kHz) for the defaults. Any input length works.
 
 With ``input_skip`` the output is added to the input and the last convolution
-starts at zero, so the network starts as the identity. ``postnet: N`` adds N
+starts at zero, so the network starts as the identity. With ``normalize`` (as
+Demucs does) each window is divided by its standard deviation on the way in and
+multiplied by it on the way out: the network works at unit scale whatever the
+recording's level. Without it, the last convolution's input (about 0.1 RMS)
+is ten times a quiet piano window's, so Adam's first step, which moves each
+weight by the learning rate, adds an error ten times the identity's (relative
+L2 0.0017 to 0.019 on the demo's windows at 3e-4). ``postnet: N`` adds N
 convolutions with tanh (the design notes: 12) that refine the main output,
 again as a residual starting at zero; ``forward(x, both=True)`` returns the
 outputs before and after it, so the losses can apply to both.
@@ -42,8 +48,10 @@ class WaveNet(nn.Module):
 
     def __init__(self, channels: int = 64, skip_channels: int = 64, kernel: int = 3,
                  stacks: int = 2, layers: int = 10, postnet: int = 0,
-                 postnet_channels: int = 32, input_skip: bool = True):
+                 postnet_channels: int = 32, input_skip: bool = True,
+                 normalize: bool = True):
         super().__init__()
+        self.normalize = normalize
         if kernel % 2 == 0:
             raise ValueError(f"wavenet kernel must be odd (non-causal padding), got {kernel}")
         self.input_skip = input_skip
@@ -69,14 +77,16 @@ class WaveNet(nn.Module):
             self.postnet = nn.Sequential(*layers_)
 
     def forward(self, x, both: bool = False):
-        h, skips = self.inlet(x), 0
+        # Digital silence stays silence: its scale is clamped, not divided by.
+        scale = x.std(dim=-1, keepdim=True).clamp_min(1e-5) if self.normalize else 1.0
+        h, skips = self.inlet(x / scale), 0
         for block in self.blocks:
             h, skip = block(h)
             skips = skips + skip
-        y = self.outlet(skips)
+        y = self.outlet(skips) * scale
         if self.input_skip:
             y = y + x
         if self.postnet is None:
             return [y] if both else y
-        refined = y + self.postnet(y)
+        refined = y + self.postnet(y / scale) * scale
         return [y, refined] if both else refined
