@@ -27,10 +27,9 @@ compare logarithms; feature matching divides by the real features' magnitude.
   bandlevel    L1 distance of log10 band energies: the power spectrogram
                (1024-point Hann, hop 256) averaged over the frames of the window and
                over ``BANDS`` bands of equal width on the mel scale, the floor 60 dB
-               under the target's loudest band in the batch (a floor per window let
-               a silent window, the end of a piece, dominate the batch: its bands'
-               gradient is the inverse of their level, 1e4 times a typical
-               batch's in the demo's shards). Per-bin log losses
+               under the target's loudest band in the batch, so a silent window (the
+               end of a piece) stays under the floor: a band's gradient is the
+               inverse of its level. Per-bin log losses
                reward a quiet band where the partials' positions are uncertain (the
                median bin between partials is quiet); a band's energy does not
                depend on where its partials sit, so this term asks for the level
