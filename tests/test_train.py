@@ -14,6 +14,7 @@ import torch
 
 from music_enhance.data.shard import window_crcs
 from music_enhance.training.checkpoint import load_discriminator, load_generator
+from music_enhance.training.selection import better
 from music_enhance.training.train import state_digest, train
 from sines import sine_shards
 
@@ -109,6 +110,24 @@ def test_patience_stops_once_the_metric_stops_improving(shards, tmp_path, min_st
     # A rerun finds the run finished: no more steps.
     run(shards, tmp_path, spec)
     assert len(metrics(tmp_path / "metrics.csv")) == stop
+
+
+def test_min_delta_counts_only_a_larger_change_as_better(shards, tmp_path):
+    # Lower LSD is better and training lowers it, but by less than min_delta: the
+    # first validation stays the output and patience stops two validations later.
+    spec = {**BASE, "steps": 60, "validate_every": 4,
+            "selection": {"metric": "lsd", "patience": 2, "min_delta": 100.0}}
+    result = run(shards, tmp_path, spec)
+    lsd = [float(r["valid_lsd"]) for r in metrics(tmp_path / "metrics.csv") if r["valid_lsd"]]
+    assert min(lsd) < lsd[0]  # an improvement min_delta: 0 would have taken
+    assert result["stopped"] and result["steps"] == 12
+    assert load_generator(tmp_path / "generator.pt")[1]["step"] == 4
+
+
+def test_better_by_more_than_min_delta():
+    assert better(4.60, 4.59, "max", 0.005) and not better(4.594, 4.59, "max", 0.005)
+    assert better(0.90, 0.95, "min", 0.01) and not better(0.945, 0.95, "min", 0.01)
+    assert better(0.0, None, "min", 1.0) and better(0.0, 1.0, None, 1.0)
 
 
 @pytest.mark.parametrize("after_join", [True, False])

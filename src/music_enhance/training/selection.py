@@ -6,7 +6,9 @@ generator of the last step) and its direction (``mode``: by default lower LSD an
 MR-STFT, higher SNR and ViSQOL are better). Unset, a recipe with a discriminator
 is picked by ViSQOL, the perceptual score its adversarial terms are for; one
 without, by LSD. With ``patience``, training stops once that many validations in
-a row have not improved the metric, but never before ``min_steps``.
+a row have not improved the metric, but never before ``min_steps``. A validation
+improves on the best only by more than ``min_delta``, so that the metric's noise
+between validations neither picks the output nor keeps training going.
 
 With a discriminator and ``after_join`` (the default), the output is picked among
 the generators validated after the adversarial terms joined: the first of them
@@ -50,12 +52,12 @@ def selection_errors(spec: dict) -> list[str]:
     return []
 
 
-def better(value: float, best: float | None, mode: str | None) -> bool:
-    """Whether ``value`` improves on ``best`` (None: nothing yet). ``mode`` None (the
-    last step) takes every value."""
+def better(value: float, best: float | None, mode: str | None, min_delta: float = 0.0) -> bool:
+    """Whether ``value`` improves on ``best`` (None: nothing yet) by more than
+    ``min_delta``. ``mode`` None (the last step) takes every value."""
     if best is None or mode is None:
         return True
-    return value < best if mode == "min" else value > best
+    return value < best - min_delta if mode == "min" else value > best + min_delta
 
 
 def restarts(best_step: int, joined_at: int | None, selection: dict) -> bool:

@@ -380,7 +380,7 @@ def validate(trainer: Trainer, row: dict, valid: tuple, done: Progress, out_chec
     value = row["step"] if metric == "last" else row[f"valid_{metric}"]
     joined_at = trainer.adversarial_since
     if (selection.restarts(done.best_step, joined_at, chosen)
-            or selection.better(value, done.best, chosen["mode"])):
+            or selection.better(value, done.best, chosen["mode"], chosen["min_delta"])):
         done.best, done.best_step = value, row["step"]
         if main:
             done.best_checkpoint = save_checkpoint(
