@@ -6,6 +6,7 @@ import torch
 from test_specmask import fit_one_batch, noisy_notes
 
 from music_enhance.training.models import build_model, parameter_count
+from music_enhance.training.models.stft import apply_mask
 
 SMALL = {"name": "specunet", "channels": [8, 16, 16], "n_fft": 256, "hop": 64}
 
@@ -72,3 +73,31 @@ def test_bf16_autocast_keeps_the_transforms_in_float32():
 def test_a_bad_hop_is_a_clear_error():
     with pytest.raises(ValueError, match="model.hop: 300 must divide n_fft 512"):
         build_model({"name": "specunet", "hop": 300})
+
+
+def test_a_filter_over_past_frames_delays_by_its_tap():
+    spec = torch.randn(2, 9, 12, dtype=torch.complex64)
+    weights = torch.zeros(2, 3, 9, 12, dtype=torch.complex64)
+    weights[:, 2] = 1j  # the frame two hops back, turned a quarter
+    out = apply_mask(spec, weights)
+    torch.testing.assert_close(out[..., 2:], 1j * spec[..., :-2])
+    assert out[..., :2].abs().max() == 0
+    torch.testing.assert_close(apply_mask(spec, weights[:, 2]), 1j * spec)  # one weight: a mask
+
+
+@pytest.mark.parametrize("length", [1000, 8192])
+def test_a_deep_filter_starts_as_the_identity(length):
+    model = build_model({"name": "specunet", "taps": 3})
+    noisy, _ = noisy_notes(batch=2, length=length)
+    with torch.no_grad():
+        out = model(noisy)
+    torch.testing.assert_close(out, noisy, rtol=0, atol=1e-6)
+    assert parameter_count(model) == 302866 + 4 * (16 + 1)  # two more taps: 4 outlet channels
+
+
+def test_training_a_deep_filter_on_one_batch_takes_the_room_away():
+    torch.manual_seed(0)
+    model = build_model({**SMALL, "taps": 3})
+    _, clean = noisy_notes(batch=8, length=4096)
+    start, trained = fit_one_batch(model, reverberant(clean), clean, steps=80)
+    assert trained > start + 3, (start, trained)

@@ -13,6 +13,12 @@ advance since the previous frame (steady for a partial, random for noise). Its l
 convolution starts at zero and the mask is one plus its output, so the untrained
 model returns its input (the STFT with a Hann window at a hop of at most half the
 frame inverts exactly). Any input length works.
+
+With ``taps`` K above one the output is a filter per bin, not a mask: K complex
+weights over the bin's own frame and the K - 1 before it (deep filtering, as in
+DeepFilterNet), so the model can subtract what a room's early reflections add a
+frame or more after each sound. The first weight starts at one and the others at
+zero: the start is still the identity.
 """
 
 import torch
@@ -32,14 +38,16 @@ def _block(in_ch: int, out_ch: int, stride: int = 1) -> nn.Sequential:
 class ComplexMaskUNet(STFTMask):
     name = "specunet"
 
-    def __init__(self, n_fft: int = 512, hop: int = 128, channels=(16, 32, 64, 64)):
+    def __init__(self, n_fft: int = 512, hop: int = 128, channels=(16, 32, 64, 64),
+                 taps: int = 1):
         super().__init__(n_fft, hop)
+        self.taps = taps
         widths = [3, *channels]
         self.down = nn.ModuleList(_block(widths[i], widths[i + 1], 1 if i == 0 else 2)
                                   for i in range(len(channels)))
         self.up = nn.ModuleList(_block(channels[i] + channels[i + 1], channels[i])
                                 for i in range(len(channels) - 1))
-        self.outlet = zero_init(nn.Conv2d(channels[0], 2, 1))
+        self.outlet = zero_init(nn.Conv2d(channels[0], 2 * taps, 1))
 
     @staticmethod
     def maps(spec: torch.Tensor) -> torch.Tensor:
@@ -61,5 +69,8 @@ class ComplexMaskUNet(STFTMask):
         for block, skip in zip(reversed(self.up), reversed(skips[:-1]), strict=True):
             h = F.interpolate(h, size=skip.shape[-2:], mode="nearest")
             h = block(torch.cat([h, skip], 1))
-        delta = self.outlet(h).float()
-        return torch.complex(1 + delta[:, 0], delta[:, 1])
+        delta = self.outlet(h).float()  # (B, 2K, F, T): K real parts, then K imaginary
+        if self.taps == 1:
+            return torch.complex(1 + delta[:, 0], delta[:, 1])
+        weights = torch.complex(delta[:, :self.taps], delta[:, self.taps:])
+        return weights + F.one_hot(torch.tensor(0), self.taps).view(1, -1, 1, 1)
