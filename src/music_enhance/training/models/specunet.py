@@ -70,7 +70,7 @@ class ComplexMaskUNet(STFTMask):
             h = F.interpolate(h, size=skip.shape[-2:], mode="nearest")
             h = block(torch.cat([h, skip], 1))
         delta = self.outlet(h).float()  # (B, 2K, F, T): K real parts, then K imaginary
-        if self.taps == 1:
-            return torch.complex(1 + delta[:, 0], delta[:, 1])
-        weights = torch.complex(delta[:, :self.taps], delta[:, self.taps:])
-        return weights + F.one_hot(torch.tensor(0), self.taps).view(1, -1, 1, 1)
+        real, imag = delta[:, :self.taps], delta[:, self.taps:]
+        first = torch.zeros_like(real)
+        first[:, 0] = 1  # the identity: the bin's own frame at weight one
+        return torch.complex(real + first, imag)
