@@ -184,6 +184,32 @@ def test_a_killed_train_job_is_run_again(built, tmp_path):
     assert "Nothing to be done" in run_snakemake(work, "-n").stdout
 
 
+def records(work) -> dict:
+    """Each provenance record's bytes and time."""
+    return {p: (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in (work / "results/provenance").rglob("*") if p.is_file()}
+
+
+def test_a_dry_run_or_lint_of_another_config_changes_nothing(built, tmp_path):
+    work = copy_run(built, tmp_path)
+    before = records(work)
+    original = (work / "config.yaml").read_text()
+    config = yaml.safe_load(original)
+    config["chains"]["lowres"][0]["low_rate"] = 6000
+    write_config(work, config)
+    result = run_snakemake(work, "-n")
+    # It plans the change as a real run would, and says why.
+    counts = job_counts(result)
+    assert "render" not in counts
+    assert counts["degrade"] == 3 and counts["shard"] == 2 and counts["train"] == 1
+    assert "rerun degrade/lowres/piano/16000/train-0: chains.lowres[0].low_rate" in (
+        result.stderr)
+    run_snakemake(work, "--lint", cores=None, check=False)
+    assert records(work) == before
+    (work / "config.yaml").write_text(original)
+    assert "Nothing to be done" in run_snakemake(work, "-n").stdout
+
+
 def test_copied_results_without_snakemake_metadata_rerun_what_changed(built, tmp_path):
     work = copy_run(built, tmp_path / "copy", metadata=False)
     assert not (work / ".snakemake").exists()

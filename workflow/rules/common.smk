@@ -158,7 +158,11 @@ def job(rule, key):
 # Provenance records (music_enhance/provenance.py): every rule's first input, written
 # before Snakemake looks at any file (it lists each folder once), when a key changed
 # or the job's outputs were damaged by hand; each rerun's own reason is printed.
+# A dry run (-n) or --lint leaves results/ as it is: the records it would change are
+# written under .snakemake/dry-run/ instead, and its jobs read them there.
 _RECORDS = {}
+DRY_RUN = getattr(workflow.output_settings, "dryrun", False) or "--lint" in sys.argv
+DRY_RUN_RECORDS = Path(".snakemake/dry-run")
 
 
 def plan_of(rule):
@@ -172,19 +176,21 @@ def write_provenance(rule, wildcards):
         return _RECORDS[key]
     plan = plan_of(rule)
     content = plan.provenance(rule, wildcards)
-    path = _RECORDS[key] = plan.stamp(rule, wildcards)
+    path = plan.stamp(rule, wildcards)
     outputs = [t.format(**wildcards) for t in OUTPUTS[rule]]
     damaged = [why for why in map(damage, outputs) if why]
+    dest = str(DRY_RUN_RECORDS / path) if DRY_RUN else path
     try:
-        reasons = write_record(path, content, damaged)
+        reasons = write_record(path, content, damaged, dest)
     except OSError as err:
         raise WorkflowError(str(err)) from None
+    _RECORDS[key] = path if reasons is None else dest
     # A rerun (not a first run) for a reason of its own, not only upstream's.
     own = [r for r in reasons or [] if r != UPSTREAM_CHANGED]
     if own and any(Path(o).exists() for o in outputs):
         print(f"rerun {Path(path).relative_to(STAMPS).with_suffix('')}: {'; '.join(own)}",
               file=sys.stderr)
-    return path
+    return _RECORDS[key]
 
 
 def provenance(rule):

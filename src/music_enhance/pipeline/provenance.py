@@ -74,9 +74,10 @@ def changes(old: dict | None, new: dict) -> list[str]:
     return said
 
 
-def write_record(path, record: dict, damaged: list[str]) -> list[str] | None:
+def write_record(path, record: dict, damaged: list[str], dest=None) -> list[str] | None:
     """Write ``record`` (with its key) at ``path`` unless the one there has the same key
-    and no output is ``damaged``. Returns the reasons it was written, or None."""
+    and no output is ``damaged``. Returns the reasons it was written, or None. With
+    ``dest`` it is compared with the one at ``path`` but written at ``dest``."""
     path = Path(path)
     record = {**record, "key": record_key(record)}
     try:
@@ -90,6 +91,7 @@ def write_record(path, record: dict, damaged: list[str]) -> list[str] | None:
     if damaged:
         # Other content than before: Snakemake compares small inputs by content.
         record["repaired"] = damaged
+    path = Path(dest or path)
     part = path.with_name(f".{path.name}.part")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
