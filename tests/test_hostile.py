@@ -209,7 +209,7 @@ def test_partial_configfile_merges_over_config_yaml_from_any_folder(tmp_path):
 def test_a_results_folder_that_cannot_be_written_is_one_line(tmp_path):
     write_config(tmp_path, tiny_config())
     (tmp_path / "results").symlink_to("/sys/kernel")  # not even root writes there
-    result = run_snakemake(tmp_path, "-n", check=False)
+    result = run_snakemake(tmp_path, check=False)
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert "cannot write the job's provenance record (Operation not permitted); is the " \
