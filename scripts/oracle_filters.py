@@ -1,0 +1,91 @@
+"""How much of a room a filter over past STFT frames can take away: oracle filters.
+
+For each piece, every STFT bin of the degraded input is filtered with one complex
+weight per frame offset, over the frame itself and the K - 1 before it, the weights
+fitted by least squares to the target's bin over the whole piece. This is the best
+a time-invariant deep filter of K taps (``specunet``'s ``taps``) can do on a fixed
+room; the model must estimate its weights from the input alone. K = 1 is one
+complex gain per bin (an equaliser). The ideal ratio mask, time-varying but real
+and at most 1, is printed beside them (``scripts/oracle_masks.py``).
+
+    python scripts/oracle_filters.py runs/long/results/degrade/room_noise/piano/16000
+        runs/long/results/render/piano/16000 PIECE... [--taps 1 5 16 32] [--seconds 60]
+
+A piece is a file name without ``.flac`` in both folders (degraded, then target).
+"""
+
+import argparse
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from music_enhance.core.audio import read_audio
+
+
+def snr(target: torch.Tensor, estimate: torch.Tensor) -> float:
+    error = torch.sum((target - estimate) ** 2).item()
+    return 10 * math.log10(torch.sum(target ** 2).item() / max(error, 1e-20))
+
+
+def past_frames(spec: torch.Tensor, taps: int) -> torch.Tensor:
+    """(F, T) -> (F, T, taps): each frame with the taps - 1 before it (zeros before
+    the first)."""
+    padded = torch.nn.functional.pad(spec, (taps - 1, 0))
+    return padded.unfold(-1, taps, 1).flip(-1)
+
+
+def oracle_filter(spec_x: torch.Tensor, spec_y: torch.Tensor, taps: int) -> torch.Tensor:
+    """The input filtered over ``taps`` frames per bin, fitted to the target."""
+    frames = past_frames(spec_x, taps)
+    weights = torch.linalg.lstsq(frames, spec_y.unsqueeze(-1)).solution
+    return (frames @ weights).squeeze(-1)
+
+
+def piece_scores(x, y, taps, n_fft, hop) -> dict:
+    x, y = torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)
+    hann = torch.hann_window(n_fft, dtype=torch.float64)
+
+    def istft(spec):
+        return torch.istft(spec, n_fft, hop, window=hann, length=len(x))
+
+    spec_x, spec_y = (torch.stft(a, n_fft, hop, window=hann, return_complex=True)
+                      for a in (x, y))
+    mask = (spec_y.abs() / spec_x.abs().clamp_min(1e-12)).clamp(max=1)
+    row = {"input": snr(y, x), "ideal ratio mask": snr(y, istft(spec_x * mask))}
+    for k in taps:
+        row[f"{k} taps"] = snr(y, istft(oracle_filter(spec_x, spec_y, k)))
+    return row
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("degraded", type=Path, help="folder of the degraded pieces")
+    parser.add_argument("targets", type=Path, help="folder of their targets")
+    parser.add_argument("pieces", nargs="+")
+    parser.add_argument("--taps", type=int, nargs="+", default=[1, 5, 16, 32])
+    parser.add_argument("--seconds", type=float, default=60,
+                        help="the first seconds of each piece (0: all)")
+    parser.add_argument("--n-fft", type=int, default=512)
+    parser.add_argument("--hop", type=int, default=128)
+    args = parser.parse_args()
+    rows = {}
+    for piece in args.pieces:
+        x, rate = read_audio(args.degraded / f"{piece}.flac")
+        y, target_rate = read_audio(args.targets / f"{piece}.flac")
+        if rate != target_rate:
+            raise SystemExit(f"{piece}: degraded at {rate} Hz, target at {target_rate} Hz")
+        n = min(len(x), len(y), int(args.seconds * rate) or len(x))
+        rows[piece] = piece_scores(x[:n, 0], y[:n, 0], args.taps, args.n_fft, args.hop)
+    columns = list(next(iter(rows.values())))
+    print(f"SNR (dB) against the target; STFT {args.n_fft}/{args.hop}")
+    print(f"{'piece':42}" + "".join(f"{c:>18}" for c in columns))
+    for piece, row in rows.items():
+        print(f"{piece[:41]:42}" + "".join(f"{row[c]:>18.2f}" for c in columns))
+    print(f"{'mean':42}" + "".join(
+        f"{np.mean([r[c] for r in rows.values()]):>18.2f}" for c in columns))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+"""scripts/oracle_filters.py: a filter over past frames undoes an echo a mask cannot."""
+
+import subprocess
+import sys
+
+import numpy as np
+
+from conftest import REPO
+from music_enhance.core.audio import write_audio
+
+
+def test_a_filter_longer_than_the_echo_takes_it_away(tmp_path):
+    rate, delay = 16000, 256  # two hops of 128 samples
+    target = 0.1 * np.random.default_rng(0).standard_normal(4 * rate)
+    echoed = target.copy()
+    echoed[delay:] += 0.5 * target[:-delay]
+    for folder, audio in (("degraded", echoed), ("targets", target)):
+        (tmp_path / folder).mkdir()
+        write_audio(tmp_path / folder / "p.flac", audio.astype(np.float32), rate)
+    out = subprocess.run([sys.executable, REPO / "scripts/oracle_filters.py",
+                          tmp_path / "degraded", tmp_path / "targets", "p",
+                          "--taps", "1", "16"],
+                         capture_output=True, text=True, check=True).stdout
+    lines = out.splitlines()
+    assert lines[1].split()[1:] == ["input", "ideal", "ratio", "mask", "1", "taps", "16",
+                                    "taps"]
+    snr = dict(zip(["input", "mask", "1", "16"], map(float, lines[2].split()[1:])))
+    # The echo is the input's error (0.5 in amplitude: 6 dB under the target).
+    assert abs(snr["input"] - 6.0) < 0.5
+    # One gain per bin cannot take a white signal's echo away; 16 frames reach past it.
+    assert snr["1"] < 8 and snr["mask"] < 11
+    assert snr["16"] > 30
