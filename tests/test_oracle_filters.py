@@ -24,7 +24,7 @@ def test_a_filter_longer_than_the_echo_takes_it_away(tmp_path):
     lines = out.splitlines()
     assert lines[1].split()[1:] == ["input", "ideal", "ratio", "mask", "1", "taps", "16",
                                     "taps"]
-    snr = dict(zip(["input", "mask", "1", "16"], map(float, lines[2].split()[1:])))
+    snr = dict(zip(["input", "mask", "1", "16"], map(float, lines[2].split()[1:]), strict=True))
     # The echo is the input's error (0.5 in amplitude: 6 dB under the target).
     assert abs(snr["input"] - 6.0) < 0.5
     # One gain per bin cannot take a white signal's echo away; 16 frames reach past it.
