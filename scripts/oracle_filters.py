@@ -6,10 +6,14 @@ fitted by least squares to the target's bin over the whole piece. This is the be
 a time-invariant deep filter of K taps (``specunet``'s ``taps``) can do on a fixed
 room; the model must estimate its weights from the input alone. K = 1 is one
 complex gain per bin (an equaliser). The ideal ratio mask, time-varying but real
-and at most 1, is printed beside them (``scripts/oracle_masks.py``).
+and at most 1, is printed beside them (``scripts/oracle_masks.py``), and, with
+``--blind``, what the input alone gives a classical estimate of the same filter:
+weighted prediction error (WPE, Nakatani et al. 2010), which subtracts from each
+frame what the K frames from 2 frames before it predict.
 
     python scripts/oracle_filters.py runs/long/results/degrade/room_noise/piano/16000
         runs/long/results/render/piano/16000 PIECE... [--taps 1 5 16 32] [--seconds 60]
+        [--blind]
 
 A piece is a file name without ``.flac`` in both folders (degraded, then target).
 """
@@ -43,7 +47,22 @@ def oracle_filter(spec_x: torch.Tensor, spec_y: torch.Tensor, taps: int) -> torc
     return (frames @ weights).squeeze(-1)
 
 
-def piece_scores(x, y, taps, n_fft, hop) -> dict:
+def wpe(spec_x: torch.Tensor, taps: int, delay: int = 2, iterations: int = 3):
+    """Blind dereverberation: each bin less its prediction from ``taps`` frames ending
+    ``delay`` frames before it, weighted by the estimate's power (per piece)."""
+    past = past_frames(torch.nn.functional.pad(spec_x, (delay, 0))[..., :-delay], taps)
+    estimate = spec_x
+    for _ in range(iterations):
+        weighted = past / (estimate.abs() ** 2).clamp_min(1e-10).unsqueeze(-1)
+        gram = weighted.transpose(-1, -2).conj() @ past
+        load = 1e-6 * gram.diagonal(dim1=-2, dim2=-1).real.mean(-1)[..., None, None]
+        weights = torch.linalg.solve(gram + load * torch.eye(taps, dtype=gram.dtype),
+                                     weighted.transpose(-1, -2).conj() @ spec_x.unsqueeze(-1))
+        estimate = spec_x - (past @ weights).squeeze(-1)
+    return estimate
+
+
+def piece_scores(x, y, taps, n_fft, hop, blind=False) -> dict:
     x, y = torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)
     hann = torch.hann_window(n_fft, dtype=torch.float64)
 
@@ -56,6 +75,8 @@ def piece_scores(x, y, taps, n_fft, hop) -> dict:
     row = {"input": snr(y, x), "ideal ratio mask": snr(y, istft(spec_x * mask))}
     for k in taps:
         row[f"{k} taps"] = snr(y, istft(oracle_filter(spec_x, spec_y, k)))
+    for k in taps if blind else []:
+        row[f"WPE {k} taps"] = snr(y, istft(wpe(spec_x, k)))
     return row
 
 
@@ -67,6 +88,8 @@ def main():
     parser.add_argument("--taps", type=int, nargs="+", default=[1, 5, 16, 32])
     parser.add_argument("--seconds", type=float, default=60,
                         help="the first seconds of each piece (0: all)")
+    parser.add_argument("--blind", action="store_true",
+                        help="WPE's estimate from the input alone beside each oracle")
     parser.add_argument("--n-fft", type=int, default=512)
     parser.add_argument("--hop", type=int, default=128)
     args = parser.parse_args()
@@ -77,7 +100,8 @@ def main():
         if rate != target_rate:
             raise SystemExit(f"{piece}: degraded at {rate} Hz, target at {target_rate} Hz")
         n = min(len(x), len(y), int(args.seconds * rate) or len(x))
-        rows[piece] = piece_scores(x[:n, 0], y[:n, 0], args.taps, args.n_fft, args.hop)
+        rows[piece] = piece_scores(x[:n, 0], y[:n, 0], args.taps, args.n_fft, args.hop,
+                                   args.blind)
     columns = list(next(iter(rows.values())))
     print(f"SNR (dB) against the target; STFT {args.n_fft}/{args.hop}")
     print(f"{'piece':42}" + "".join(f"{c:>18}" for c in columns))
