@@ -19,18 +19,17 @@ A piece is a file name without ``.flac`` in both folders (degraded, then target)
 """
 
 import argparse
-import math
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from music_enhance.core.audio import read_audio
+from music_enhance.core.metrics import snr as _snr
 
 
 def snr(target: torch.Tensor, estimate: torch.Tensor) -> float:
-    error = torch.sum((target - estimate) ** 2).item()
-    return 10 * math.log10(torch.sum(target ** 2).item() / max(error, 1e-20))
+    return _snr(target.numpy(), estimate.numpy())
 
 
 def past_frames(spec: torch.Tensor, taps: int) -> torch.Tensor:
@@ -95,10 +94,11 @@ def main():
     args = parser.parse_args()
     rows = {}
     for piece in args.pieces:
-        x, rate = read_audio(args.degraded / f"{piece}.flac")
-        y, target_rate = read_audio(args.targets / f"{piece}.flac")
+        degraded, target = args.degraded / f"{piece}.flac", args.targets / f"{piece}.flac"
+        x, rate = read_audio(degraded)
+        y, target_rate = read_audio(target)
         if rate != target_rate:
-            raise SystemExit(f"{piece}: degraded at {rate} Hz, target at {target_rate} Hz")
+            raise SystemExit(f"{degraded} is at {rate} Hz but {target} at {target_rate} Hz")
         n = min(len(x), len(y), int(args.seconds * rate) or len(x))
         rows[piece] = piece_scores(x[:n, 0], y[:n, 0], args.taps, args.n_fft, args.hop,
                                    args.blind)
