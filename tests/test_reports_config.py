@@ -99,3 +99,23 @@ def test_long_overlay_trains_each_task_flagship_to_convergence(tmp_path):
     assert "results/baselines/sr_5k_10k_multi/" in plan
     trains = [line for line in plan.splitlines() if "Shell command: music-enhance train" in line]
     assert sum('"name":"specunet"' in line for line in trains) == 1
+
+
+CONTEXT = REPO / "config" / "experiments" / "room-context.yaml"
+
+
+def test_room_context_overlay_compares_one_change_at_two_second_windows(tmp_path):
+    overlay = yaml.safe_load(CONTEXT.read_text())
+    reports = yaml.safe_load(REPORTS.read_text())
+    task = overlay["tasks"]["denoise_multi_2s"]
+    # The room-noise task with windows four times as long, nothing else.
+    assert {**task, "window": 8192, "stride": 4096} == reports["tasks"]["denoise_multi"]
+    plain, context = (overlay["experiments"][name] for name in
+                      ("denoise_specunet_2s", "denoise_specunet_2s_context"))
+    assert {**context, "model": plain["model"]} == plain
+    assert context["model"] == {**plain["model"], "window_context": True}
+    # The same samples per step as long.yaml's 16 windows of 8,192.
+    assert plain["batch_size"] * task["window"] == 16 * 8192
+    jobs, plan = planned(tmp_path, REPORTS, LONG, CONTEXT)
+    assert jobs["train"] == 7
+    assert plan.count("--window 32768 --stride 16384 --task denoise_multi_2s") == 2

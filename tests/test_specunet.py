@@ -101,3 +101,34 @@ def test_training_a_deep_filter_on_one_batch_takes_the_room_away():
     _, clean = noisy_notes(batch=8, length=4096)
     start, trained = fit_one_batch(model, reverberant(clean), clean, steps=80)
     assert trained > start + 3, (start, trained)
+
+
+def test_window_context_starts_as_the_identity_and_sees_the_whole_window():
+    torch.manual_seed(0)
+    model = build_model({"name": "specunet", "taps": 3, "window_context": True})
+    assert parameter_count(model) == 302866 + 4 * (16 + 1) + 64 * 64 + 64
+    noisy, _ = noisy_notes(batch=2, length=16384)
+    late = noisy.clone()
+    late[..., -2048:] *= 0.5  # changed only in its last eighth
+    with torch.no_grad():
+        torch.testing.assert_close(model(noisy), noisy, rtol=0, atol=1e-6)
+        torch.nn.init.normal_(model.outlet.weight, std=0.5)
+        # The untrained up path shrinks what the deepest level adds; a strong context
+        # convolution makes it plain.
+        torch.nn.init.normal_(model.context.weight, std=10)
+        changed = model(late) - model(noisy)
+    # The first frames move too, 0.9 s away from the change, beyond the
+    # convolutions' reach, where without the context nothing moves.
+    assert changed[..., :2048].abs().max() > 1e-5
+    without = build_model({"name": "specunet", "taps": 3})
+    torch.nn.init.normal_(without.outlet.weight, std=0.5)
+    with torch.no_grad():
+        assert (without(late) - without(noisy))[..., :2048].abs().max() < 1e-7
+
+
+def test_training_with_window_context_on_one_batch_takes_the_room_away():
+    torch.manual_seed(0)
+    model = build_model({**SMALL, "taps": 3, "window_context": True})
+    _, clean = noisy_notes(batch=8, length=4096)
+    start, trained = fit_one_batch(model, reverberant(clean), clean, steps=80)
+    assert trained > start + 3, (start, trained)

@@ -19,6 +19,13 @@ weights over the bin's own frame and the K - 1 before it (deep filtering, as in
 DeepFilterNet), so the model can subtract what a room's early reflections add a
 frame or more after each sound. The first weight starts at one and the others at
 zero: the start is still the identity.
+
+With ``window_context`` the deepest level also adds, to every frame, a 1x1
+convolution of its features' mean over all the window's frames, per frequency band.
+The convolutions alone see about 0.4 s around a frame; a room's tail lasts longer and
+is the same all through a recording, so the mean gives every frame the evidence of
+the whole window. The output then depends on the window's length, so enhance at the
+window the model trained on (``enhance`` does).
 """
 
 import torch
@@ -39,7 +46,7 @@ class ComplexMaskUNet(STFTMask):
     name = "specunet"
 
     def __init__(self, n_fft: int = 512, hop: int = 128, channels=(16, 32, 64, 64),
-                 taps: int = 1):
+                 taps: int = 1, window_context: bool = False):
         super().__init__(n_fft, hop)
         self.taps = taps
         widths = [3, *channels]
@@ -47,6 +54,7 @@ class ComplexMaskUNet(STFTMask):
                                   for i in range(len(channels)))
         self.up = nn.ModuleList(_block(channels[i] + channels[i + 1], channels[i])
                                 for i in range(len(channels) - 1))
+        self.context = nn.Conv2d(channels[-1], channels[-1], 1) if window_context else None
         self.outlet = zero_init(nn.Conv2d(channels[0], 2 * taps, 1))
 
     @staticmethod
@@ -66,6 +74,8 @@ class ComplexMaskUNet(STFTMask):
         for block in self.down:
             h = block(h)
             skips.append(h)
+        if self.context is not None:
+            h = h + self.context(h.mean(-1, keepdim=True))
         for block, skip in zip(reversed(self.up), reversed(skips[:-1]), strict=True):
             h = F.interpolate(h, size=skip.shape[-2:], mode="nearest")
             h = block(torch.cat([h, skip], 1))
