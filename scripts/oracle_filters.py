@@ -25,11 +25,7 @@ import numpy as np
 import torch
 
 from music_enhance.core.audio import read_audio
-from music_enhance.core.metrics import snr as _snr
-
-
-def snr(target: torch.Tensor, estimate: torch.Tensor) -> float:
-    return _snr(target.numpy(), estimate.numpy())
+from music_enhance.core.metrics import snr
 
 
 def past_frames(spec: torch.Tensor, taps: int) -> torch.Tensor:
