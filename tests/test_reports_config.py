@@ -1,5 +1,6 @@
 """The shipped reports config (and its GPU overlay) plans the reports' experiments."""
 
+import json
 import re
 
 import pytest
@@ -119,3 +120,24 @@ def test_room_context_overlay_compares_one_change_at_two_second_windows(tmp_path
     jobs, plan = planned(tmp_path, REPORTS, LONG, CONTEXT)
     assert jobs["train"] == 7
     assert plan.count("--window 32768 --stride 16384 --task denoise_multi_2s") == 2
+
+
+WAVENET = REPO / "config" / "experiments" / "wavenet-long.yaml"
+
+
+def train_specs(plan):
+    """Each planned training's experiment and its spec, from the dry run's commands."""
+    commands = [line for line in plan.splitlines() if "Shell command: music-enhance train" in line]
+    return {re.search(r"--experiment (\S+)", c)[1]: json.loads(re.search(r"--spec '(.*?)'", c)[1])
+            for c in commands}
+
+
+def test_wavenet_overlay_is_the_5khz_flagship_with_the_wavenet_generator(tmp_path):
+    _, long_plan = planned(tmp_path / "long", REPORTS, LONG)
+    jobs, plan = planned(tmp_path / "wavenet", REPORTS, LONG, WAVENET)
+    specs = train_specs(plan)
+    # Only the WaveNet and the room-noise task's learned Wiener filter train.
+    assert jobs["train"] == 2 and set(specs) == {"sr5_wavenet_long", "denoise_mask_multi"}
+    wavenet, flagship = specs["sr5_wavenet_long"], train_specs(long_plan)["sr5_hifigan_long"]
+    assert wavenet["model"]["name"] == "wavenet"
+    assert {**wavenet, "model": flagship["model"]} == flagship
