@@ -22,8 +22,8 @@ from conftest import run_snakemake, tiny_config, write_config
      "maximum of 0.478"),
     (lambda c: c["experiments"]["unet_l2"]["model"].update(name="autoencoder",
                                                            replicate_above=0.25),
-     "experiments.unet_l2.model: Additional properties are not allowed ('input_skip', "
-     "'replicate_above' were unexpected)"),
+     "experiments.unet_l2.model: Additional properties are not allowed ('band_gate', "
+     "'input_skip', 'replicate_above' were unexpected)"),
     (lambda c: c["manifest"].update(splits=["train", "validation", "test"], max_duration=1),
      "manifest.max_duration: 1 leaves no train piece"),
 ])

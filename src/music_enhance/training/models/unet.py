@@ -10,7 +10,9 @@ is added to the output, so the network learns a residual.
 ``replicate_above`` (the cut-off as a fraction of the sample rate, 0.25 for a 2x
 super-resolution task) adds band replication (replication.py): the rectified
 input above the cut-off is a second input channel, and its learned shaping is
-added to the output beside the input.
+added to the output beside the input. ``band_gate`` (the same cut-off) scales the
+residual above the cut-off by a gain read from the input's octave under it
+(bandgate.py).
 
 ``skips=False, input_skip=False`` is the autoencoder of the 2019 report: all
 information passes the bottleneck, whose activations (``encode``) give the
@@ -20,6 +22,7 @@ feature loss.
 import torch
 from torch import nn
 
+from .bandgate import BandGate
 from .replication import BandReplication
 
 
@@ -56,13 +59,14 @@ def check_input(x, multiple: int, name: str):
 class UNet(nn.Module):
     def __init__(self, channels=(128, 256, 512, 512), kernels=(65, 33, 17, 9),
                  dropout: float = 0.5, input_skip: bool = True, skips: bool = True,
-                 replicate_above: float | None = None):
+                 replicate_above: float | None = None, band_gate: float | None = None):
         super().__init__()
         self.depth = len(channels)
         self.input_skip, self.skips = input_skip, skips
         widen = 2 if skips else 1  # a stacked skip doubles the channels
         self.replication = (BandReplication(replicate_above) if replicate_above is not None
                             else None)
+        self.gate = BandGate(band_gate) if band_gate is not None else None
         down_ch = [1 if self.replication is None else 2, *channels[:-1]]
         self.down = nn.ModuleList(
             nn.Sequential(conv(down_ch[i], channels[i], kernels[i], 2), nn.LeakyReLU(0.2))
@@ -116,6 +120,8 @@ class UNet(nn.Module):
         out = self.final(h)
         if self.replication is not None:
             out = out + self.replication(self.replication.band(x))
+        if self.gate is not None:
+            out = self.gate(out, x).to(x.dtype)
         return out + x if self.input_skip else out
 
     def forward(self, x):
