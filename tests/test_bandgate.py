@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from music_enhance.training.models import build_model
-from music_enhance.training.models.bandgate import BandGate
+from music_enhance.training.models.bandgate import SCALE, BandGate
 
 RATE, LENGTH = 10000, 8192
 UNET = {"name": "unet", "channels": [4, 8], "kernels": [9, 9]}
@@ -41,12 +41,12 @@ def test_a_gated_unet_starts_as_the_ungated_one():
 def test_the_gain_scales_the_residual_above_the_cut_off_only():
     gate = BandGate(0.25)
     with torch.no_grad():
-        gate.weight.fill_(2.0)
+        gate.weight.fill_(0.2)
     # The octave under the 2.5 kHz cut-off holds a tenth of the 300 Hz tone's energy.
     x = tone(1800) * 10 ** -0.5 + tone(300)
     share = gate.share(x).item()
     assert share == pytest.approx(math.log10(0.1 / 1.1), abs=0.01)
-    gain = 2 / (1 + math.exp(-2.0 * share))
+    gain = 2 / (1 + math.exp(-SCALE * 0.2 * share))
     residual = tone(1000) + tone(4000)
     out = gate(residual, x)
     assert abs(level(out, 1000) - level(residual, 1000)) < 0.01  # under the cut-off: as is

@@ -7,8 +7,10 @@ there it costs SNR and log-spectral distance (docs/results.md, "11 kHz to
 22 kHz"). How bright a piano is shows in the octave under the cut-off, which the
 input keeps. ``BandGate`` measures that octave's share of each window's energy
 (in bels) and scales the part of the generator's residual above the cut-off by
-``2 sigmoid(w share + b)``, with ``w`` and ``b`` learned from zero, so the gate
-starts at 1 and a generator using it starts as the one without.
+``2 sigmoid(SCALE (w share + b))``, with ``w`` and ``b`` learned from zero, so
+the gate starts at 1 and a generator using it starts as the one without. Adam
+moves each parameter by about the learning rate a step, so ``SCALE`` lets the
+two scalars move as far in a few hundred steps as the network's weights do.
 """
 
 import torch
@@ -18,6 +20,7 @@ from torch import nn
 from .replication import highpass_kernel
 
 TAPS = 255
+SCALE = 10.0
 
 
 class BandGate(nn.Module):
@@ -46,7 +49,7 @@ class BandGate(nn.Module):
 
     def gain(self, x):
         """(B, 1, L) -> (B,): the gain on each window's new band."""
-        return 2 * torch.sigmoid(self.weight * self.share(x) + self.bias)
+        return 2 * torch.sigmoid(SCALE * (self.weight * self.share(x) + self.bias))
 
     def forward(self, residual, x):
         """The residual with its part above the cut-off scaled by the gain. In
