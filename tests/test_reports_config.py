@@ -100,6 +100,7 @@ def test_long_overlay_trains_each_task_flagship_to_convergence(tmp_path):
     assert "results/baselines/sr_5k_10k_multi/" in plan
     trains = [line for line in plan.splitlines() if "Shell command: music-enhance train" in line]
     assert sum('"name":"specunet"' in line for line in trains) == 1
+    assert sum('"band_gate":0.25' in line for line in trains) == 1  # sr22_hifigan_long
 
 
 CONTEXT = REPO / "config" / "experiments" / "room-context.yaml"
