@@ -24,6 +24,11 @@ def planned(workdir, *configfiles):
             result.stdout)
 
 
+def train_commands(plan):
+    """The dry run's training commands."""
+    return [line for line in plan.splitlines() if "Shell command: music-enhance train" in line]
+
+
 def test_reports_config_plans_every_task_and_experiment(tmp_path):
     config = yaml.safe_load(REPORTS.read_text())
     bases = {"sr_5k_10k", "sr_11k_22k", "denoise", "swap"}
@@ -69,7 +74,7 @@ def test_gpu_overlay_keeps_the_experiments_and_enlarges_them(tmp_path):
     assert set(overlay["experiments"]) == set(base["experiments"])
     jobs, plan = planned(tmp_path, REPORTS, GPU)
     assert jobs["train"] == 19
-    trains = [line for line in plan.splitlines() if "Shell command: music-enhance train" in line]
+    trains = train_commands(plan)
     assert len(trains) == 19
     # Every U-Net and the autoencoder at the reports' widths; every run 20,000 steps.
     assert sum('"channels":[128,256,512,512]' in line for line in trains) == 16
@@ -98,7 +103,7 @@ def test_long_overlay_trains_each_task_flagship_to_convergence(tmp_path):
     assert "denoise_mask_multi" in plan and "sr5_unet_l2" not in plan
     assert "results/baselines/sr_5k_10k/" not in plan
     assert "results/baselines/sr_5k_10k_multi/" in plan
-    trains = [line for line in plan.splitlines() if "Shell command: music-enhance train" in line]
+    trains = train_commands(plan)
     assert sum('"name":"specunet"' in line for line in trains) == 1
     assert sum('"band_gate":0.25' in line for line in trains) == 1  # sr22_hifigan_long
 
@@ -128,7 +133,7 @@ WAVENET = REPO / "config" / "experiments" / "wavenet-long.yaml"
 
 def train_specs(plan):
     """Each planned training's experiment and its spec, from the dry run's commands."""
-    commands = [line for line in plan.splitlines() if "Shell command: music-enhance train" in line]
+    commands = train_commands(plan)
     return {re.search(r"--experiment (\S+)", c)[1]: json.loads(re.search(r"--spec '(.*?)'", c)[1])
             for c in commands}
 

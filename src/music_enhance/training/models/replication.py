@@ -28,15 +28,25 @@ def highpass_kernel(cutoff: float, taps: int) -> np.ndarray:
     return impulse - lowpass
 
 
+def highpass_buffer(cutoff: float, taps: int, key: str) -> torch.Tensor:
+    """``highpass_kernel`` as a (1, 1, taps) float32 tensor, for the model key
+    ``key`` that sets ``cutoff``."""
+    # The filter's transition band (5.5 / taps wide) must end under the Nyquist rate.
+    if not 0 < cutoff < 0.5 - 5.5 / taps:
+        raise ValueError(f"model.{key} must be a fraction of the sample rate "
+                         f"in (0, {0.5 - 5.5 / taps:.3f}), got {cutoff}")
+    return torch.tensor(highpass_kernel(cutoff, taps), dtype=torch.float32).view(1, 1, taps)
+
+
+def fir(x, kernel):
+    """(B, 1, L) through a centred (1, 1, taps) filter, same length."""
+    return F.conv1d(x, kernel, padding=kernel.shape[-1] // 2)
+
+
 class BandReplication(nn.Module):
     def __init__(self, cutoff: float, taps: int = 255, shaping_taps: int = 33):
         super().__init__()
-        # The filter's transition band (5.5 / taps wide) must end under the Nyquist rate.
-        if not 0 < cutoff < 0.5 - 5.5 / taps:
-            raise ValueError(f"model.replicate_above must be a fraction of the sample rate "
-                             f"in (0, {0.5 - 5.5 / taps:.3f}), got {cutoff}")
-        kernel = torch.tensor(highpass_kernel(cutoff, taps), dtype=torch.float32)
-        self.register_buffer("highpass", kernel.view(1, 1, taps))
+        self.register_buffer("highpass", highpass_buffer(cutoff, taps, "replicate_above"))
         self.shaping = nn.Conv1d(1, 1, shaping_taps, padding=shaping_taps // 2, bias=False)
         nn.init.zeros_(self.shaping.weight)
 
@@ -44,8 +54,7 @@ class BandReplication(nn.Module):
         """(B, 1, L) -> (B, 1, L): the rectified input above the cut-off, in float32
         (in bfloat16 the high-pass would leak the rectified signal's large low band)."""
         with torch.autocast(x.device.type, enabled=False):
-            return F.conv1d(x.float().abs(), self.highpass.float(),
-                            padding=self.highpass.shape[-1] // 2)
+            return fir(x.float().abs(), self.highpass.float())
 
     def forward(self, band):
         """The band shaped by the learned filter: what the generator adds to its input."""
