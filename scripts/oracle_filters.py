@@ -11,9 +11,15 @@ and at most 1, is printed beside them (``scripts/oracle_masks.py``), and, with
 weighted prediction error (WPE, Nakatani et al. 2010), which subtracts from each
 frame what the K frames from 2 frames before it predict.
 
+With ``--fit-on PIECE...`` each K also gets one filter per bin fitted by least
+squares over those pieces together and applied to every scored piece: what one
+time-invariant filter for the whole distribution of rooms gives, a linear model
+a network can always learn. The ratio of the two oracles says how much of the
+gain lies in knowing each piece's room.
+
     python scripts/oracle_filters.py runs/long/results/degrade/room_noise/piano/16000
         runs/long/results/render/piano/16000 PIECE... [--taps 1 5 16 32] [--seconds 60]
-        [--blind]
+        [--blind] [--fit-on TRAIN_PIECE...]
 
 A piece is a file name without ``.flac`` in both folders (degraded, then target).
 """
@@ -42,6 +48,18 @@ def oracle_filter(spec_x: torch.Tensor, spec_y: torch.Tensor, taps: int) -> torc
     return (frames @ weights).squeeze(-1)
 
 
+def fit_pooled(pairs, taps: int) -> torch.Tensor:
+    """(F, taps, 1) weights of one filter per bin fitted over every (input, target)
+    spectrogram pair at once, from the summed normal equations."""
+    gram = rhs = 0
+    for spec_x, spec_y in pairs:
+        frames = past_frames(spec_x, taps)
+        gram = gram + frames.transpose(-1, -2).conj() @ frames
+        rhs = rhs + frames.transpose(-1, -2).conj() @ spec_y.unsqueeze(-1)
+    load = 1e-9 * gram.diagonal(dim1=-2, dim2=-1).real.mean(-1)[..., None, None]
+    return torch.linalg.solve(gram + load * torch.eye(taps, dtype=gram.dtype), rhs)
+
+
 def wpe(spec_x: torch.Tensor, taps: int, delay: int = 2, iterations: int = 3):
     """Blind dereverberation: each bin less its prediction from ``taps`` frames ending
     ``delay`` frames before it, weighted by the estimate's power (per piece)."""
@@ -57,22 +75,41 @@ def wpe(spec_x: torch.Tensor, taps: int, delay: int = 2, iterations: int = 3):
     return estimate
 
 
-def piece_scores(x, y, taps, n_fft, hop, blind=False) -> dict:
-    x, y = torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)
+def spectrograms(x, y, n_fft, hop):
+    hann = torch.hann_window(n_fft, dtype=torch.float64)
+    return tuple(torch.stft(torch.as_tensor(a, dtype=torch.float64), n_fft, hop,
+                            window=hann, return_complex=True) for a in (x, y))
+
+
+def piece_scores(x, y, taps, n_fft, hop, blind=False, pooled=None) -> dict:
+    """SNR of the input and of each oracle; ``pooled``: {taps: weights} fitted on
+    other pieces (``fit_pooled``)."""
     hann = torch.hann_window(n_fft, dtype=torch.float64)
 
     def istft(spec):
         return torch.istft(spec, n_fft, hop, window=hann, length=len(x))
 
-    spec_x, spec_y = (torch.stft(a, n_fft, hop, window=hann, return_complex=True)
-                      for a in (x, y))
+    spec_x, spec_y = spectrograms(x, y, n_fft, hop)
     mask = (spec_y.abs() / spec_x.abs().clamp_min(1e-12)).clamp(max=1)
     row = {"input": snr(y, x), "ideal ratio mask": snr(y, istft(spec_x * mask))}
     for k in taps:
         row[f"{k} taps"] = snr(y, istft(oracle_filter(spec_x, spec_y, k)))
+    for k, weights in (pooled or {}).items():
+        row[f"{k} taps pooled"] = snr(y, istft((past_frames(spec_x, k) @ weights).squeeze(-1)))
     for k in taps if blind else []:
         row[f"WPE {k} taps"] = snr(y, istft(wpe(spec_x, k)))
     return row
+
+
+def read_pair(args, piece):
+    """A piece's degraded input and target, mono, cut to ``--seconds``."""
+    degraded, target = args.degraded / f"{piece}.flac", args.targets / f"{piece}.flac"
+    x, rate = read_audio(degraded)
+    y, target_rate = read_audio(target)
+    if rate != target_rate:
+        raise SystemExit(f"{degraded} is at {rate} Hz but {target} at {target_rate} Hz")
+    n = min(len(x), len(y), int(args.seconds * rate) or len(x))
+    return x[:n, 0], y[:n, 0]
 
 
 def main():
@@ -85,19 +122,19 @@ def main():
                         help="the first seconds of each piece (0: all)")
     parser.add_argument("--blind", action="store_true",
                         help="WPE's estimate from the input alone beside each oracle")
+    parser.add_argument("--fit-on", nargs="+", default=[], metavar="PIECE",
+                        help="also fit one filter per bin over these pieces together")
     parser.add_argument("--n-fft", type=int, default=512)
     parser.add_argument("--hop", type=int, default=128)
     args = parser.parse_args()
+    pairs = [spectrograms(*read_pair(args, piece), args.n_fft, args.hop)
+             for piece in args.fit_on]
+    pooled = {k: fit_pooled(pairs, k) for k in args.taps} if pairs else None
     rows = {}
     for piece in args.pieces:
-        degraded, target = args.degraded / f"{piece}.flac", args.targets / f"{piece}.flac"
-        x, rate = read_audio(degraded)
-        y, target_rate = read_audio(target)
-        if rate != target_rate:
-            raise SystemExit(f"{degraded} is at {rate} Hz but {target} at {target_rate} Hz")
-        n = min(len(x), len(y), int(args.seconds * rate) or len(x))
-        rows[piece] = piece_scores(x[:n, 0], y[:n, 0], args.taps, args.n_fft, args.hop,
-                                   args.blind)
+        x, y = read_pair(args, piece)
+        rows[piece] = piece_scores(x, y, args.taps, args.n_fft, args.hop, args.blind,
+                                   pooled)
     columns = list(next(iter(rows.values())))
     print(f"SNR (dB) against the target; STFT {args.n_fft}/{args.hop}")
     print(f"{'piece':42}" + "".join(f"{c:>18}" for c in columns))
