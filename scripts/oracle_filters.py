@@ -15,16 +15,20 @@ With ``--fit-on PIECE...`` each K also gets one filter per bin fitted by least
 squares over those pieces together and applied to every scored piece: what one
 time-invariant filter for the whole distribution of rooms gives, a linear model
 a network can always learn. The ratio of the two oracles says how much of the
-gain lies in knowing each piece's room.
+gain lies in knowing each piece's room. ``--nearest N`` fits that filter instead,
+for each scored piece, on the N pieces of ``--fit-on`` whose drawn room (the
+reverb step's reverberance and room scale in the degrade stage's JSON beside each
+file) is nearest its own: whether knowing those two numbers would be enough.
 
     python scripts/oracle_filters.py runs/long/results/degrade/room_noise/piano/16000
         runs/long/results/render/piano/16000 PIECE... [--taps 1 5 16 32] [--seconds 60]
-        [--blind] [--fit-on TRAIN_PIECE...]
+        [--blind] [--fit-on TRAIN_PIECE... [--nearest N]]
 
 A piece is a file name without ``.flac`` in both folders (degraded, then target).
 """
 
 import argparse
+import json
 from pathlib import Path
 
 import numpy as np
@@ -94,11 +98,22 @@ def piece_scores(x, y, taps, n_fft, hop, blind=False, pooled=None) -> dict:
     row = {"input": snr(y, x), "ideal ratio mask": snr(y, istft(spec_x * mask))}
     for k in taps:
         row[f"{k} taps"] = snr(y, istft(oracle_filter(spec_x, spec_y, k)))
-    for k, weights in (pooled or {}).items():
-        row[f"{k} taps pooled"] = snr(y, istft((past_frames(spec_x, k) @ weights).squeeze(-1)))
+    for (k, label), weights in (pooled or {}).items():
+        row[f"{k} taps {label}"] = snr(y, istft((past_frames(spec_x, k) @ weights).squeeze(-1)))
     for k in taps if blind else []:
         row[f"WPE {k} taps"] = snr(y, istft(wpe(spec_x, k)))
     return row
+
+
+def drawn_room(folder: Path, piece: str) -> np.ndarray:
+    """The reverb step's drawn reverberance and room scale, from the degrade stage's
+    JSON record of the piece."""
+    record = folder / f"{piece}.json"
+    steps = json.loads(record.read_text())["steps"]
+    reverb = [step for step in steps if step["step"] == "reverb"]
+    if not reverb:
+        raise SystemExit(f"{record}: no reverb step, so no room to be near")
+    return np.array([reverb[0]["reverberance"], reverb[0]["room_scale"]])
 
 
 def read_pair(args, piece):
@@ -124,14 +139,24 @@ def main():
                         help="WPE's estimate from the input alone beside each oracle")
     parser.add_argument("--fit-on", nargs="+", default=[], metavar="PIECE",
                         help="also fit one filter per bin over these pieces together")
+    parser.add_argument("--nearest", type=int, metavar="N",
+                        help="fit on the N pieces of --fit-on nearest each scored one's room")
     parser.add_argument("--n-fft", type=int, default=512)
     parser.add_argument("--hop", type=int, default=128)
     args = parser.parse_args()
+    if args.nearest and not 0 < args.nearest <= len(args.fit_on):
+        parser.error(f"--nearest {args.nearest}: needs 1 to {len(args.fit_on)} --fit-on pieces")
     pairs = [spectrograms(*read_pair(args, piece), args.n_fft, args.hop)
              for piece in args.fit_on]
-    pooled = {k: fit_pooled(pairs, k) for k in args.taps} if pairs else None
+    rooms = np.array([drawn_room(args.degraded, p) for p in args.fit_on]) if args.nearest else None
     rows = {}
     for piece in args.pieces:
+        chosen, label = range(len(pairs)), "pooled"
+        if args.nearest:
+            distance = np.linalg.norm(rooms - drawn_room(args.degraded, piece), axis=1)
+            chosen, label = np.argsort(distance)[:args.nearest], f"{args.nearest} nearest"
+        pooled = {(k, label): fit_pooled([pairs[i] for i in chosen], k)
+                  for k in args.taps} if pairs else None
         x, y = read_pair(args, piece)
         rows[piece] = piece_scores(x, y, args.taps, args.n_fft, args.hop, args.blind,
                                    pooled)

@@ -1,5 +1,6 @@
 """scripts/oracle_filters.py: a filter over past frames undoes an echo a mask cannot."""
 
+import json
 import subprocess
 import sys
 
@@ -60,3 +61,29 @@ def test_one_filter_fitted_on_other_pieces_takes_the_same_echo_away(tmp_path):
     # A fixed room is learnable from other pieces: the pooled filter nearly matches
     # the one fitted on the scored piece itself.
     assert snr["16 taps pooled"] > 25 and snr["16 taps"] > 30
+
+
+def test_the_filter_of_the_nearest_room_beats_one_for_every_room(tmp_path):
+    rate = 16000
+    rng = np.random.default_rng(2)
+    for folder in ("degraded", "targets"):
+        (tmp_path / folder).mkdir()
+    # Two rooms: an echo after 2 hops or after 5, each recorded as the degrade stage does.
+    for piece, delay, room in (("near", 256, 50), ("far", 640, 80), ("scored", 256, 52)):
+        target = 0.1 * rng.standard_normal(4 * rate)
+        echoed = target.copy()
+        echoed[delay:] += 0.5 * target[:-delay]
+        write_audio(tmp_path / "degraded" / f"{piece}.flac", echoed.astype(np.float32), rate)
+        write_audio(tmp_path / "targets" / f"{piece}.flac", target.astype(np.float32), rate)
+        record = {"steps": [{"step": "reverb", "reverberance": room, "room_scale": room}]}
+        (tmp_path / "degraded" / f"{piece}.json").write_text(json.dumps(record))
+    command = [sys.executable, REPO / "scripts/oracle_filters.py", tmp_path / "degraded",
+               tmp_path / "targets", "scored", "--taps", "16", "--fit-on", "near", "far"]
+    def scores(*extra):
+        lines = subprocess.run(command + list(extra), capture_output=True, text=True,
+                               check=True).stdout.splitlines()
+        return dict(zip(columns(lines[1]), map(float, columns(lines[2])), strict=True))
+    pooled, nearest = scores()["16 taps pooled"], scores("--nearest", "1")["16 taps 1 nearest"]
+    assert nearest > 25 and nearest > pooled + 5
+    error = subprocess.run(command + ["--nearest", "3"], capture_output=True, text=True)
+    assert error.returncode == 2 and "--nearest 3: needs 1 to 2 --fit-on pieces" in error.stderr
