@@ -15,20 +15,28 @@ def columns(line: str) -> list[str]:
     return [line[i:i + 18].strip() for i in range(42, len(line), 18)]
 
 
-def test_a_filter_longer_than_the_echo_takes_it_away(tmp_path):
-    rate, delay = 16000, 256  # two hops of 128 samples
-    target = 0.1 * np.random.default_rng(0).standard_normal(4 * rate)
+def snr_row(*args) -> dict[str, float]:
+    """The script's first piece's SNR per system, by column name."""
+    lines = subprocess.run([sys.executable, REPO / "scripts/oracle_filters.py", *args],
+                           capture_output=True, text=True, check=True).stdout.splitlines()
+    return dict(zip(columns(lines[1]), map(float, columns(lines[2])), strict=True))
+
+
+def write_echoed(folder, piece, delay, rng, rate=16000):
+    """White noise as degraded/<piece>.flac with an echo after `delay` samples, and
+    as targets/<piece>.flac without it."""
+    target = 0.1 * rng.standard_normal(4 * rate)
     echoed = target.copy()
     echoed[delay:] += 0.5 * target[:-delay]
-    for folder, audio in (("degraded", echoed), ("targets", target)):
-        (tmp_path / folder).mkdir()
-        write_audio(tmp_path / folder / "p.flac", audio.astype(np.float32), rate)
-    out = subprocess.run([sys.executable, REPO / "scripts/oracle_filters.py",
-                          tmp_path / "degraded", tmp_path / "targets", "p",
-                          "--taps", "1", "16", "--blind"],
-                         capture_output=True, text=True, check=True).stdout
-    lines = out.splitlines()
-    snr = dict(zip(columns(lines[1]), map(float, columns(lines[2])), strict=True))
+    for sub, audio in (("degraded", echoed), ("targets", target)):
+        (folder / sub).mkdir(exist_ok=True)
+        write_audio(folder / sub / f"{piece}.flac", audio.astype(np.float32), rate)
+
+
+def test_a_filter_longer_than_the_echo_takes_it_away(tmp_path):
+    write_echoed(tmp_path, "p", 256, np.random.default_rng(0))  # two hops of 128 samples
+    snr = snr_row(tmp_path / "degraded", tmp_path / "targets", "p", "--taps", "1", "16",
+                  "--blind")
     assert list(snr) == ["input", "ideal ratio mask", "1 taps", "16 taps", "WPE 1 taps",
                          "WPE 16 taps"]
     # The echo is the input's error (0.5 in amplitude: 6 dB under the target).
@@ -41,22 +49,11 @@ def test_a_filter_longer_than_the_echo_takes_it_away(tmp_path):
 
 
 def test_one_filter_fitted_on_other_pieces_takes_the_same_echo_away(tmp_path):
-    rate, delay = 16000, 256
     rng = np.random.default_rng(1)
-    for folder in ("degraded", "targets"):
-        (tmp_path / folder).mkdir()
     for piece in ("fit", "scored"):  # the same room, different music
-        target = 0.1 * rng.standard_normal(4 * rate)
-        echoed = target.copy()
-        echoed[delay:] += 0.5 * target[:-delay]
-        write_audio(tmp_path / "degraded" / f"{piece}.flac", echoed.astype(np.float32), rate)
-        write_audio(tmp_path / "targets" / f"{piece}.flac", target.astype(np.float32), rate)
-    out = subprocess.run([sys.executable, REPO / "scripts/oracle_filters.py",
-                          tmp_path / "degraded", tmp_path / "targets", "scored",
-                          "--taps", "16", "--fit-on", "fit"],
-                         capture_output=True, text=True, check=True).stdout
-    lines = out.splitlines()
-    snr = dict(zip(columns(lines[1]), map(float, columns(lines[2])), strict=True))
+        write_echoed(tmp_path, piece, 256, rng)
+    snr = snr_row(tmp_path / "degraded", tmp_path / "targets", "scored", "--taps", "16",
+                  "--fit-on", "fit")
     assert list(snr) == ["input", "ideal ratio mask", "16 taps", "16 taps pooled"]
     # A fixed room is learnable from other pieces: the pooled filter nearly matches
     # the one fitted on the scored piece itself.
@@ -64,26 +61,17 @@ def test_one_filter_fitted_on_other_pieces_takes_the_same_echo_away(tmp_path):
 
 
 def test_the_filter_of_the_nearest_room_beats_one_for_every_room(tmp_path):
-    rate = 16000
     rng = np.random.default_rng(2)
-    for folder in ("degraded", "targets"):
-        (tmp_path / folder).mkdir()
     # Two rooms: an echo after 2 hops or after 5, each recorded as the degrade stage does.
     for piece, delay, room in (("near", 256, 50), ("far", 640, 80), ("scored", 256, 52)):
-        target = 0.1 * rng.standard_normal(4 * rate)
-        echoed = target.copy()
-        echoed[delay:] += 0.5 * target[:-delay]
-        write_audio(tmp_path / "degraded" / f"{piece}.flac", echoed.astype(np.float32), rate)
-        write_audio(tmp_path / "targets" / f"{piece}.flac", target.astype(np.float32), rate)
+        write_echoed(tmp_path, piece, delay, rng)
         record = {"steps": [{"step": "reverb", "reverberance": room, "room_scale": room}]}
         (tmp_path / "degraded" / f"{piece}.json").write_text(json.dumps(record))
-    command = [sys.executable, REPO / "scripts/oracle_filters.py", tmp_path / "degraded",
-               tmp_path / "targets", "scored", "--taps", "16", "--fit-on", "near", "far"]
-    def scores(*extra):
-        lines = subprocess.run(command + list(extra), capture_output=True, text=True,
-                               check=True).stdout.splitlines()
-        return dict(zip(columns(lines[1]), map(float, columns(lines[2])), strict=True))
-    pooled, nearest = scores()["16 taps pooled"], scores("--nearest", "1")["16 taps 1 nearest"]
+    args = [tmp_path / "degraded", tmp_path / "targets", "scored", "--taps", "16",
+            "--fit-on", "near", "far"]
+    pooled = snr_row(*args)["16 taps pooled"]
+    nearest = snr_row(*args, "--nearest", "1")["16 taps 1 nearest"]
     assert nearest > 25 and nearest > pooled + 5
-    error = subprocess.run(command + ["--nearest", "3"], capture_output=True, text=True)
+    error = subprocess.run([sys.executable, REPO / "scripts/oracle_filters.py", *args,
+                            "--nearest", "3"], capture_output=True, text=True)
     assert error.returncode == 2 and "--nearest 3: needs 1 to 2 --fit-on pieces" in error.stderr
