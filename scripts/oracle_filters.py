@@ -19,10 +19,14 @@ gain lies in knowing each piece's room. ``--nearest N`` fits that filter instead
 for each scored piece, on the N pieces of ``--fit-on`` whose drawn room (the
 reverb step's reverberance and room scale in the degrade stage's JSON beside each
 file) is nearest its own: whether knowing those two numbers would be enough.
+``--in-room`` fits it, for each scored piece, on the ``--fit-on`` pieces' targets
+put through that piece's own recorded chain (its JSON's drawn values: the same
+room and noise level, the noise drawn afresh): what a filter that knew the room
+exactly, but not the music, would give.
 
     python scripts/oracle_filters.py runs/long/results/degrade/room_noise/piano/16000
         runs/long/results/render/piano/16000 PIECE... [--taps 1 5 16 32] [--seconds 60]
-        [--blind] [--fit-on TRAIN_PIECE... [--nearest N]]
+        [--blind] [--fit-on TRAIN_PIECE... [--nearest N | --in-room]]
 
 A piece is a file name without ``.flac`` in both folders (degraded, then target).
 """
@@ -36,6 +40,7 @@ import torch
 
 from music_enhance.core.audio import read_audio
 from music_enhance.core.metrics import snr
+from music_enhance.data.degrade import apply_chain
 
 
 def past_frames(spec: torch.Tensor, taps: int) -> torch.Tensor:
@@ -105,11 +110,17 @@ def piece_scores(x, y, taps, n_fft, hop, blind=False, pooled=None) -> dict:
     return row
 
 
+def drawn_steps(folder: Path, piece: str) -> list[dict]:
+    """The chain's steps with the values drawn for the piece (the degrade stage's JSON
+    record beside it)."""
+    return json.loads((folder / f"{piece}.json").read_text())["steps"]
+
+
 def drawn_room(folder: Path, piece: str) -> np.ndarray:
     """The reverb step's drawn reverberance and room scale, from the degrade stage's
     JSON record of the piece."""
     record = folder / f"{piece}.json"
-    steps = json.loads(record.read_text())["steps"]
+    steps = drawn_steps(folder, piece)
     reverb = [step for step in steps if step["step"] == "reverb"]
     if not reverb:
         raise SystemExit(f"{record}: no reverb step, so no room to be near")
@@ -124,7 +135,19 @@ def read_pair(args, piece):
     if rate != target_rate:
         raise SystemExit(f"{degraded} is at {rate} Hz but {target} at {target_rate} Hz")
     n = min(len(x), len(y), int(args.seconds * rate) or len(x))
-    return x[:n, 0], y[:n, 0]
+    return x[:n, 0], y[:n, 0], rate
+
+
+def in_room_pairs(args, piece, fit_pieces):
+    """Spectrogram pairs of the fit pieces' targets degraded by ``piece``'s own
+    recorded chain, and those targets."""
+    steps = drawn_steps(args.degraded, piece)
+    pairs = []
+    for seed, other in enumerate(fit_pieces):
+        _, y, rate = read_pair(args, other)
+        x, _ = apply_chain(y, rate, steps, seed)
+        pairs.append(spectrograms(x, y, args.n_fft, args.hop))
+    return pairs
 
 
 def main():
@@ -141,23 +164,31 @@ def main():
                         help="also fit one filter per bin over these pieces together")
     parser.add_argument("--nearest", type=int, metavar="N",
                         help="fit on the N pieces of --fit-on nearest each scored one's room")
+    parser.add_argument("--in-room", action="store_true",
+                        help="fit on the --fit-on pieces' targets put through each scored "
+                             "piece's own recorded chain")
     parser.add_argument("--n-fft", type=int, default=512)
     parser.add_argument("--hop", type=int, default=128)
     args = parser.parse_args()
     if args.nearest and not 0 < args.nearest <= len(args.fit_on):
         parser.error(f"--nearest {args.nearest}: needs 1 to {len(args.fit_on)} --fit-on pieces")
-    pairs = [spectrograms(*read_pair(args, piece), args.n_fft, args.hop)
-             for piece in args.fit_on]
+    if args.in_room and (args.nearest or not args.fit_on):
+        parser.error("--in-room: needs --fit-on pieces, and no --nearest")
+    pairs = [] if args.in_room else [
+        spectrograms(*read_pair(args, piece)[:2], args.n_fft, args.hop) for piece in args.fit_on]
     rooms = np.array([drawn_room(args.degraded, p) for p in args.fit_on]) if args.nearest else None
     rows = {}
     for piece in args.pieces:
         chosen, label = range(len(pairs)), "pooled"
+        if args.in_room:
+            pairs = in_room_pairs(args, piece, args.fit_on)
+            chosen, label = range(len(pairs)), "in room"
         if args.nearest:
             distance = np.linalg.norm(rooms - drawn_room(args.degraded, piece), axis=1)
             chosen, label = np.argsort(distance)[:args.nearest], f"{args.nearest} nearest"
         pooled = {(k, label): fit_pooled([pairs[i] for i in chosen], k)
                   for k in args.taps} if pairs else None
-        x, y = read_pair(args, piece)
+        x, y, _ = read_pair(args, piece)
         rows[piece] = piece_scores(x, y, args.taps, args.n_fft, args.hop, args.blind,
                                    pooled)
     columns = list(next(iter(rows.values())))

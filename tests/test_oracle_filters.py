@@ -8,6 +8,7 @@ import numpy as np
 
 from conftest import REPO
 from music_enhance.core.audio import write_audio
+from music_enhance.data.degrade import apply_chain
 
 
 def columns(line: str) -> list[str]:
@@ -75,3 +76,27 @@ def test_the_filter_of_the_nearest_room_beats_one_for_every_room(tmp_path):
     error = subprocess.run([sys.executable, REPO / "scripts/oracle_filters.py", *args,
                             "--nearest", "3"], capture_output=True, text=True)
     assert error.returncode == 2 and "--nearest 3: needs 1 to 2 --fit-on pieces" in error.stderr
+
+
+def test_a_filter_fitted_in_the_scored_pieces_room_takes_it_away(tmp_path):
+    rng, rate = np.random.default_rng(3), 16000
+    for sub in ("degraded", "targets"):
+        (tmp_path / sub).mkdir()
+    # Two rooms, each piece degraded and recorded as the degrade stage does.
+    for piece, scale in (("fit", 90), ("scored", 20)):
+        target = (0.1 * rng.standard_normal(4 * rate)).astype(np.float32)
+        chain = [{"step": "reverb", "reverberance": 60, "room_scale": scale}]
+        degraded, drawn = apply_chain(target, rate, chain, seed=0)
+        write_audio(tmp_path / "degraded" / f"{piece}.flac", degraded, rate)
+        write_audio(tmp_path / "targets" / f"{piece}.flac", target, rate)
+        (tmp_path / "degraded" / f"{piece}.json").write_text(json.dumps({"steps": drawn}))
+    args = [tmp_path / "degraded", tmp_path / "targets", "scored", "--taps", "16",
+            "--fit-on", "fit"]
+    own, pooled = (snr_row(*args)[k] for k in ("16 taps", "16 taps pooled"))
+    in_room = snr_row(*args, "--in-room")["16 taps in room"]
+    # The other room's filter barely helps; the scored piece's room, learnt on other
+    # music, does what its own oracle does.
+    assert in_room > own - 1 and in_room > pooled + 10
+    error = subprocess.run([sys.executable, REPO / "scripts/oracle_filters.py", *args[:5],
+                            "--in-room"], capture_output=True, text=True)
+    assert error.returncode == 2 and "--in-room: needs --fit-on pieces" in error.stderr
