@@ -467,7 +467,8 @@ def table_commands(sub) -> None:
     s = sub.add_parser("summarise", help="one row per system from per-piece score CSVs")
     s.add_argument("out")
     s.add_argument("scores", nargs="+")
-    s.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
+    s.add_argument("--seed", type=int, required=True,
+                   help="seed of the bootstrap: the config's seed, as the pipeline passes")
     s.set_defaults(func=cmd_summarise)
 
     s = sub.add_parser("report", help="one experiment's spectrograms, curves and excerpts")
