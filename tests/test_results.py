@@ -123,3 +123,7 @@ def test_learning_curves_mark_the_selected_step(tmp_path):
     assert ("| **7250** | **17.250** | **1.275** | **0.700** | **4.072** | **0.004** | "
             "**12.500** |") in table
     assert "| 4000 | 14.000 | 1.600 | 0.700 | 4.040 | 0.004 |  |" in table
+    # A run still training (or stopped before saving) has no generator.pt: no row in bold.
+    (run / "generator.pt").unlink()
+    text = curves_markdown([run / "metrics.csv"], rows=8)
+    assert "*denoise_long* (10000 steps, no generator.pt yet)" in text and "**" not in text

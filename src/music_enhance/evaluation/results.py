@@ -137,8 +137,9 @@ def curves_markdown(metrics_csvs, rows: int = 12) -> str:
         # Which loss term pulls hardest, and when that changes (the adversarial join):
         # each term's gradient norm at the generator's output, measured at validations.
         columns |= {k: f"∇ {k.removeprefix('grad_')}" for k in metrics if k.startswith("grad_")}
+        selected = "no generator.pt yet" if chosen is None else f"selected step {chosen}"
         lines += ["", f"*{Path(path).parent.name}* ({int(metrics['step'].iloc[-1])} steps, "
-                  f"selected step {chosen})", "",
+                  f"{selected})", "",
                   "| step | " + " | ".join(columns.values()) + " |",
                   "| ---: |" + " ---: |" * len(columns)]
         for _, row in metrics[metrics["step"].isin(keep)].iterrows():
