@@ -147,3 +147,26 @@ def test_wavenet_overlay_is_the_5khz_flagship_with_the_wavenet_generator(tmp_pat
     wavenet, flagship = specs["sr5_wavenet_long"], train_specs(long_plan)["sr5_hifigan_long"]
     assert wavenet["model"]["name"] == "wavenet"
     assert {**wavenet, "model": flagship["model"]} == flagship
+
+
+FIXED = REPO / "config" / "experiments" / "room-fixed.yaml"
+
+
+def test_room_fixed_overlay_is_the_room_noise_run_with_every_piece_in_one_room(tmp_path):
+    overlay, reports = (yaml.safe_load(f.read_text()) for f in (FIXED, REPORTS))
+    drawn, fixed = reports["chains"]["room_noise"], overlay["chains"]["room_fixed"]
+    # The same chain without the reverb's variance: its mean room for every piece.
+    assert fixed[0] == {k: v for k, v in drawn[0].items() if k != "variance"}
+    assert fixed[1:] == drawn[1:]
+    task = overlay["tasks"]["denoise_multi_fixed"]
+    assert {**task, "input": {"instrument": "piano", "chain": "room_noise"}} == (
+        reports["tasks"]["denoise_multi"])
+    _, long_plan = planned(tmp_path / "long", REPORTS, LONG)
+    jobs, plan = planned(tmp_path / "fixed", REPORTS, LONG, FIXED)
+    probe, flagship = (train_specs(p)[name] for p, name in (
+        (plan, "denoise_specunet_fixed"), (long_plan, "denoise_specunet_long")))
+    # long.yaml's 16-tap filter and recipe; only the task and the length differ.
+    assert probe["task"] == "denoise_multi_fixed" and probe["steps"] == 2000
+    assert {**probe, "task": "denoise_multi", "steps": flagship["steps"],
+            "selection": flagship["selection"]} == flagship
+    assert "--chain-name room_fixed" in plan
