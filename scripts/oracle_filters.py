@@ -138,16 +138,12 @@ def read_pair(args, piece):
     return x[:n, 0], y[:n, 0], rate
 
 
-def in_room_pairs(args, piece, fit_pieces):
-    """Spectrogram pairs of the fit pieces' targets degraded by ``piece``'s own
-    recorded chain, and those targets."""
+def in_room_pairs(args, piece, targets):
+    """Spectrogram pairs of the fit pieces' ``targets`` ([(samples, rate)]) degraded by
+    ``piece``'s own recorded chain, and those targets."""
     steps = drawn_steps(args.degraded, piece)
-    pairs = []
-    for seed, other in enumerate(fit_pieces):
-        _, y, rate = read_pair(args, other)
-        x, _ = apply_chain(y, rate, steps, seed)
-        pairs.append(spectrograms(x, y, args.n_fft, args.hop))
-    return pairs
+    return [spectrograms(apply_chain(y, rate, steps, seed)[0], y, args.n_fft, args.hop)
+            for seed, (y, rate) in enumerate(targets)]
 
 
 def main():
@@ -174,14 +170,15 @@ def main():
         parser.error(f"--nearest {args.nearest}: needs 1 to {len(args.fit_on)} --fit-on pieces")
     if args.in_room and (args.nearest or not args.fit_on):
         parser.error("--in-room: needs --fit-on pieces, and no --nearest")
-    pairs = [] if args.in_room else [
-        spectrograms(*read_pair(args, piece)[:2], args.n_fft, args.hop) for piece in args.fit_on]
+    fit = [read_pair(args, piece) for piece in args.fit_on]  # read once for every piece
+    pairs = [] if args.in_room else [spectrograms(x, y, args.n_fft, args.hop)
+                                     for x, y, _ in fit]
     rooms = np.array([drawn_room(args.degraded, p) for p in args.fit_on]) if args.nearest else None
     rows = {}
     for piece in args.pieces:
         chosen, label = range(len(pairs)), "pooled"
         if args.in_room:
-            pairs = in_room_pairs(args, piece, args.fit_on)
+            pairs = in_room_pairs(args, piece, [(y, rate) for _, y, rate in fit])
             chosen, label = range(len(pairs)), "in room"
         if args.nearest:
             distance = np.linalg.norm(rooms - drawn_room(args.degraded, piece), axis=1)
