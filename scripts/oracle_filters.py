@@ -24,9 +24,15 @@ put through that piece's own recorded chain (its JSON's drawn values: the same
 room and noise level, the noise drawn afresh): what a filter that knew the room
 exactly, but not the music, would give.
 
+``--fit-to FOLDER`` fits each piece's filter to its file in FOLDER instead (a
+model's outputs, as ``music-enhance enhance`` writes them): a per-recording filter
+that needs no target, the whole recording's evidence of its room pooled into one
+linear filter. It gains on the model's output only where the model's error is not
+itself a filter of the input.
+
     python scripts/oracle_filters.py runs/long/results/degrade/room_noise/piano/16000
         runs/long/results/render/piano/16000 PIECE... [--taps 1 5 16 32] [--seconds 60]
-        [--blind] [--fit-on TRAIN_PIECE... [--nearest N | --in-room]]
+        [--blind] [--fit-on TRAIN_PIECE... [--nearest N | --in-room]] [--fit-to FOLDER]
 
 A piece is a file name without ``.flac`` in both folders (degraded, then target).
 """
@@ -90,9 +96,10 @@ def spectrograms(x, y, n_fft, hop):
                             window=hann, return_complex=True) for a in (x, y))
 
 
-def piece_scores(x, y, taps, n_fft, hop, blind=False, pooled=None) -> dict:
+def piece_scores(x, y, taps, n_fft, hop, blind=False, pooled=None, estimate=None) -> dict:
     """SNR of the input and of each oracle; ``pooled``: {taps: weights} fitted on
-    other pieces (``fit_pooled``)."""
+    other pieces (``fit_pooled``); ``estimate``: a model's output for ``x``, scored
+    as it is and as the target of each piece's filter."""
     hann = torch.hann_window(n_fft, dtype=torch.float64)
 
     def istft(spec):
@@ -107,6 +114,11 @@ def piece_scores(x, y, taps, n_fft, hop, blind=False, pooled=None) -> dict:
         row[f"{k} taps {label}"] = snr(y, istft((past_frames(spec_x, k) @ weights).squeeze(-1)))
     for k in taps if blind else []:
         row[f"WPE {k} taps"] = snr(y, istft(wpe(spec_x, k)))
+    if estimate is not None:
+        _, spec_z = spectrograms(x, estimate, n_fft, hop)
+        row["model"] = snr(y, estimate)
+        for k in taps:
+            row[f"{k} taps to model"] = snr(y, istft(oracle_filter(spec_x, spec_z, k)))
     return row
 
 
@@ -138,6 +150,16 @@ def read_pair(args, piece):
     return x[:n, 0], y[:n, 0], rate
 
 
+def read_estimate(args, piece, n, rate):
+    """A piece's file in ``--fit-to``, mono, cut to the scored length ``n``."""
+    path = args.fit_to / f"{piece}.flac"
+    z, z_rate = read_audio(path)
+    if z_rate != rate or len(z) < n:
+        raise SystemExit(f"{path}: {len(z)} samples at {z_rate} Hz; the piece needs at "
+                         f"least {n} at {rate} Hz")
+    return z[:n, 0]
+
+
 def in_room_pairs(args, piece, targets):
     """Spectrogram pairs of the fit pieces' ``targets`` ([(samples, rate)]) degraded by
     ``piece``'s own recorded chain, and those targets."""
@@ -163,6 +185,9 @@ def main():
     parser.add_argument("--in-room", action="store_true",
                         help="fit on the --fit-on pieces' targets put through each scored "
                              "piece's own recorded chain")
+    parser.add_argument("--fit-to", type=Path, metavar="FOLDER",
+                        help="also fit each piece's filter to its file in this folder "
+                             "(a model's outputs) instead of the target")
     parser.add_argument("--n-fft", type=int, default=512)
     parser.add_argument("--hop", type=int, default=128)
     args = parser.parse_args()
@@ -185,9 +210,10 @@ def main():
             chosen, label = np.argsort(distance)[:args.nearest], f"{args.nearest} nearest"
         pooled = {(k, label): fit_pooled([pairs[i] for i in chosen], k)
                   for k in args.taps} if pairs else None
-        x, y, _ = read_pair(args, piece)
+        x, y, rate = read_pair(args, piece)
+        estimate = read_estimate(args, piece, len(x), rate) if args.fit_to else None
         rows[piece] = piece_scores(x, y, args.taps, args.n_fft, args.hop, args.blind,
-                                   pooled)
+                                   pooled, estimate)
     columns = list(next(iter(rows.values())))
     print(f"SNR (dB) against the target; STFT {args.n_fft}/{args.hop}")
     print(f"{'piece':42}" + "".join(f"{c:>18}" for c in columns))

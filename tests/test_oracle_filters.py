@@ -7,7 +7,7 @@ import sys
 import numpy as np
 
 from conftest import REPO
-from music_enhance.core.audio import write_audio
+from music_enhance.core.audio import read_audio, write_audio
 from music_enhance.data.degrade import apply_chain
 
 
@@ -100,3 +100,35 @@ def test_a_filter_fitted_in_the_scored_pieces_room_takes_it_away(tmp_path):
     error = subprocess.run([sys.executable, REPO / "scripts/oracle_filters.py", *args[:5],
                             "--in-room"], capture_output=True, text=True)
     assert error.returncode == 2 and "--in-room: needs --fit-on pieces" in error.stderr
+
+
+def test_a_filter_fitted_to_an_estimate_keeps_only_what_a_filter_of_the_input_can_say(
+        tmp_path):
+    rng, rate = np.random.default_rng(4), 16000
+    write_echoed(tmp_path, "p", 256, rng)
+    target = read_audio(tmp_path / "targets" / "p.flac")[0][:, 0]
+    echo = read_audio(tmp_path / "degraded" / "p.flac")[0][:, 0] - target
+    # An estimate whose error is noise the input does not hold, and one whose error is
+    # part of the echo (a filter of the input, as a model that leaves some room in).
+    estimates = {"noisy": target + 0.03 * rng.standard_normal(len(target)),
+                 "reverberant": target + 0.3 * echo}
+    snr = {}
+    for name, estimate in estimates.items():
+        (tmp_path / name).mkdir()
+        write_audio(tmp_path / name / "p.flac", estimate.astype(np.float32), rate)
+        snr[name] = snr_row(tmp_path / "degraded", tmp_path / "targets", "p", "--taps",
+                            "16", "--fit-to", tmp_path / name)
+    assert list(snr["noisy"]) == ["input", "ideal ratio mask", "16 taps", "model",
+                                  "16 taps to model"]
+    noisy, reverberant = snr["noisy"], snr["reverberant"]
+    # The noise is no filter of the input: the fit drops it and gains over 10 dB.
+    assert abs(noisy["model"] - 10.5) < 1 and noisy["16 taps to model"] > 20
+    # The leftover echo is one: the fit keeps it, gaining nothing.
+    assert abs(reverberant["16 taps to model"] - reverberant["model"]) < 0.5
+    short = tmp_path / "short"
+    short.mkdir()
+    write_audio(short / "p.flac", np.zeros(rate, np.float32), rate)
+    error = subprocess.run([sys.executable, REPO / "scripts/oracle_filters.py",
+                            tmp_path / "degraded", tmp_path / "targets", "p",
+                            "--fit-to", short], capture_output=True, text=True)
+    assert error.returncode == 1 and f"{short / 'p.flac'}: 16000 samples" in error.stderr
