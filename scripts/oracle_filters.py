@@ -22,7 +22,9 @@ file) is nearest its own: whether knowing those two numbers would be enough.
 ``--in-room`` fits it, for each scored piece, on the ``--fit-on`` pieces' targets
 put through that piece's own recorded chain (its JSON's drawn values: the same
 room and noise level, the noise drawn afresh): what a filter that knew the room
-exactly, but not the music, would give.
+exactly, but not the music, would give. ``--room-offset R S`` moves that room by R
+units of reverberance and S of room scale first: how precisely a room must be known
+for its filter to serve.
 
 ``--fit-to FOLDER`` fits each piece's filter to its file in FOLDER instead (a
 model's outputs, as ``music-enhance enhance`` writes them): a per-recording filter
@@ -32,7 +34,8 @@ itself a filter of the input.
 
     python scripts/oracle_filters.py runs/long/results/degrade/room_noise/piano/16000
         runs/long/results/render/piano/16000 PIECE... [--taps 1 5 16 32] [--seconds 60]
-        [--blind] [--fit-on TRAIN_PIECE... [--nearest N | --in-room]] [--fit-to FOLDER]
+        [--blind] [--fit-on TRAIN_PIECE... [--nearest N | --in-room [--room-offset R S]]]
+        [--fit-to FOLDER]
 
 A piece is a file name without ``.flac`` in both folders (degraded, then target).
 """
@@ -160,10 +163,21 @@ def read_estimate(args, piece, n, rate):
     return z[:n, 0]
 
 
+def moved_room(steps: list[dict], reverberance: float, room_scale: float) -> list[dict]:
+    """The chain's steps with the reverb's room moved by these units (within 0-100)."""
+    def moved(step):
+        if step["step"] != "reverb":
+            return step
+        return {**step, "reverberance": float(np.clip(step["reverberance"] + reverberance, 0, 100)),
+                "room_scale": float(np.clip(step["room_scale"] + room_scale, 0, 100))}
+    return [moved(step) for step in steps]
+
+
 def in_room_pairs(args, piece, targets):
     """Spectrogram pairs of the fit pieces' ``targets`` ([(samples, rate)]) degraded by
-    ``piece``'s own recorded chain, and those targets."""
-    steps = drawn_steps(args.degraded, piece)
+    ``piece``'s own recorded chain (its room moved by ``--room-offset``), and those
+    targets."""
+    steps = moved_room(drawn_steps(args.degraded, piece), *args.room_offset)
     return [spectrograms(apply_chain(y, rate, steps, seed)[0], y, args.n_fft, args.hop)
             for seed, (y, rate) in enumerate(targets)]
 
@@ -185,6 +199,9 @@ def main():
     parser.add_argument("--in-room", action="store_true",
                         help="fit on the --fit-on pieces' targets put through each scored "
                              "piece's own recorded chain")
+    parser.add_argument("--room-offset", type=float, nargs=2, metavar=("R", "S"),
+                        help="with --in-room: move each scored piece's room by R units of "
+                             "reverberance and S of room scale")
     parser.add_argument("--fit-to", type=Path, metavar="FOLDER",
                         help="also fit each piece's filter to its file in this folder "
                              "(a model's outputs) instead of the target")
@@ -195,6 +212,9 @@ def main():
         parser.error(f"--nearest {args.nearest}: needs 1 to {len(args.fit_on)} --fit-on pieces")
     if args.in_room and (args.nearest or not args.fit_on):
         parser.error("--in-room: needs --fit-on pieces, and no --nearest")
+    if args.room_offset and not args.in_room:
+        parser.error("--room-offset: needs --in-room")
+    args.room_offset = args.room_offset or (0.0, 0.0)
     fit = [read_pair(args, piece) for piece in args.fit_on]  # read once for every piece
     pairs = [] if args.in_room else [spectrograms(x, y, args.n_fft, args.hop)
                                      for x, y, _ in fit]
@@ -215,7 +235,9 @@ def main():
         rows[piece] = piece_scores(x, y, args.taps, args.n_fft, args.hop, args.blind,
                                    pooled, estimate)
     columns = list(next(iter(rows.values())))
-    print(f"SNR (dB) against the target; STFT {args.n_fft}/{args.hop}")
+    offset = ("; the in-room filters' rooms moved by {:+g} reverberance, {:+g} room scale"
+              .format(*args.room_offset) if any(args.room_offset) else "")
+    print(f"SNR (dB) against the target; STFT {args.n_fft}/{args.hop}{offset}")
     print(f"{'piece':42}" + "".join(f"{c:>18}" for c in columns))
     for piece, row in rows.items():
         print(f"{piece[:41]:42}" + "".join(f"{row[c]:>18.2f}" for c in columns))

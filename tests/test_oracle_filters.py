@@ -16,10 +16,14 @@ def columns(line: str) -> list[str]:
     return [line[i:i + 18].strip() for i in range(42, len(line), 18)]
 
 
-def snr_row(*args) -> dict[str, float]:
+def script_lines(*args) -> list[str]:
+    return subprocess.run([sys.executable, REPO / "scripts/oracle_filters.py", *args],
+                          capture_output=True, text=True, check=True).stdout.splitlines()
+
+
+def snr_row(*args, lines=None) -> dict[str, float]:
     """The script's first piece's SNR per system, by column name."""
-    lines = subprocess.run([sys.executable, REPO / "scripts/oracle_filters.py", *args],
-                           capture_output=True, text=True, check=True).stdout.splitlines()
+    lines = lines or script_lines(*args)
     return dict(zip(columns(lines[1]), map(float, columns(lines[2])), strict=True))
 
 
@@ -97,9 +101,16 @@ def test_a_filter_fitted_in_the_scored_pieces_room_takes_it_away(tmp_path):
     # The other room's filter barely helps; the scored piece's room, learnt on other
     # music, does what its own oracle does.
     assert in_room > own - 1 and in_room > pooled + 10
-    error = subprocess.run([sys.executable, REPO / "scripts/oracle_filters.py", *args[:5],
-                            "--in-room"], capture_output=True, text=True)
-    assert error.returncode == 2 and "--in-room: needs --fit-on pieces" in error.stderr
+    # The same room moved by 30 units of room scale is another room.
+    lines = script_lines(*args, "--in-room", "--room-offset", "0", "30")
+    assert "rooms moved by +0 reverberance, +30 room scale" in lines[0]
+    moved = snr_row(lines=lines)
+    assert moved["16 taps in room"] < in_room - 10
+    for flags, message in ((["--in-room"], "--in-room: needs --fit-on pieces"),
+                           (["--room-offset", "0", "1"], "--room-offset: needs --in-room")):
+        error = subprocess.run([sys.executable, REPO / "scripts/oracle_filters.py",
+                                *args[:5], *flags], capture_output=True, text=True)
+        assert error.returncode == 2 and message in error.stderr
 
 
 def test_a_filter_fitted_to_an_estimate_keeps_only_what_a_filter_of_the_input_can_say(
