@@ -165,12 +165,10 @@ def read_estimate(args, piece, n, rate):
 
 def moved_room(steps: list[dict], reverberance: float, room_scale: float) -> list[dict]:
     """The chain's steps with the reverb's room moved by these units (within 0-100)."""
-    def moved(step):
-        if step["step"] != "reverb":
-            return step
-        return {**step, "reverberance": float(np.clip(step["reverberance"] + reverberance, 0, 100)),
-                "room_scale": float(np.clip(step["room_scale"] + room_scale, 0, 100))}
-    return [moved(step) for step in steps]
+    offsets = {"reverberance": reverberance, "room_scale": room_scale}
+    return [{**step, **{key: float(np.clip(step[key] + offset, 0, 100))
+                        for key, offset in offsets.items()}}
+            if step["step"] == "reverb" else step for step in steps]
 
 
 def in_room_pairs(args, piece, targets):
