@@ -23,14 +23,15 @@ file) is nearest its own: whether knowing those two numbers would be enough.
 put through that piece's own recorded chain (its JSON's drawn values: the same
 room and noise level, the noise drawn afresh): what a filter that knew the room
 exactly, but not the music, would give. ``--room-offset R S`` moves that room by R
-units of reverberance and S of room scale first: how precisely a room must be known
-for its filter to serve.
+units of reverberance and S of room scale first (within 0-100): how precisely a
+room must be known for its filter to serve.
 
-``--fit-to FOLDER`` fits each piece's filter to its file in FOLDER instead (a
-model's outputs, as ``music-enhance enhance`` writes them): a per-recording filter
-that needs no target, the whole recording's evidence of its room pooled into one
-linear filter. It gains on the model's output only where the model's error is not
-itself a filter of the input.
+``--fit-to FOLDER`` also fits each piece's filter to its file in FOLDER (a
+model's outputs, as ``music-enhance enhance`` writes them) in place of the target,
+and scores that file as it is: a per-recording filter that needs no target, the
+whole recording's evidence of its room pooled into one linear filter. It gains on
+the model's output only where the model's error is not itself a filter of the
+input.
 
     python scripts/oracle_filters.py runs/long/results/degrade/room_noise/piano/16000
         runs/long/results/render/piano/16000 PIECE... [--taps 1 5 16 32] [--seconds 60]
@@ -138,7 +139,7 @@ def drawn_room(folder: Path, piece: str) -> np.ndarray:
     steps = drawn_steps(folder, piece)
     reverb = [step for step in steps if step["step"] == "reverb"]
     if not reverb:
-        raise SystemExit(f"{record}: no reverb step, so no room to be near")
+        raise SystemExit(f"{record}: no reverb step, so no room to compare or move")
     return np.array([reverb[0]["reverberance"], reverb[0]["room_scale"]])
 
 
@@ -175,6 +176,8 @@ def in_room_pairs(args, piece, targets):
     """Spectrogram pairs of the fit pieces' ``targets`` ([(samples, rate)]) degraded by
     ``piece``'s own recorded chain (its room moved by ``--room-offset``), and those
     targets."""
+    if any(args.room_offset):
+        drawn_room(args.degraded, piece)  # a chain without a room has none to move
     steps = moved_room(drawn_steps(args.degraded, piece), *args.room_offset)
     return [spectrograms(apply_chain(y, rate, steps, seed)[0], y, args.n_fft, args.hop)
             for seed, (y, rate) in enumerate(targets)]

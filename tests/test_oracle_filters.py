@@ -143,3 +143,17 @@ def test_a_filter_fitted_to_an_estimate_keeps_only_what_a_filter_of_the_input_ca
                             tmp_path / "degraded", tmp_path / "targets", "p",
                             "--fit-to", short], capture_output=True, text=True)
     assert error.returncode == 1 and f"{short / 'p.flac'}: 16000 samples" in error.stderr
+
+
+def test_a_room_offset_on_a_chain_without_a_room_names_the_record(tmp_path):
+    rng = np.random.default_rng(5)
+    for piece in ("fit", "scored"):
+        write_echoed(tmp_path, piece, 256, rng)
+        record = {"steps": [{"step": "pinknoise", "snr_db": 20.0}]}
+        (tmp_path / "degraded" / f"{piece}.json").write_text(json.dumps(record))
+    error = subprocess.run([sys.executable, REPO / "scripts/oracle_filters.py",
+                            tmp_path / "degraded", tmp_path / "targets", "scored", "--taps", "1",
+                            "--fit-on", "fit", "--in-room", "--room-offset", "0", "1"],
+                           capture_output=True, text=True)
+    assert error.returncode == 1
+    assert f"{tmp_path / 'degraded' / 'scored.json'}: no reverb step" in error.stderr
