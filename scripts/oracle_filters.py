@@ -205,7 +205,7 @@ def main():
                              "reverberance and S of room scale")
     parser.add_argument("--fit-to", type=Path, metavar="FOLDER",
                         help="also fit each piece's filter to its file in this folder "
-                             "(a model's outputs) instead of the target")
+                             "(a model's outputs) in place of the target")
     parser.add_argument("--n-fft", type=int, default=512)
     parser.add_argument("--hop", type=int, default=128)
     args = parser.parse_args()

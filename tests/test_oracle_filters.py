@@ -16,9 +16,13 @@ def columns(line: str) -> list[str]:
     return [line[i:i + 18].strip() for i in range(42, len(line), 18)]
 
 
-def script_lines(*args) -> list[str]:
+def run_script(*args, check=True) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, REPO / "scripts/oracle_filters.py", *args],
-                          capture_output=True, text=True, check=True).stdout.splitlines()
+                          capture_output=True, text=True, check=check)
+
+
+def script_lines(*args) -> list[str]:
+    return run_script(*args).stdout.splitlines()
 
 
 def snr_row(*args, lines=None) -> dict[str, float]:
@@ -77,8 +81,7 @@ def test_the_filter_of_the_nearest_room_beats_one_for_every_room(tmp_path):
     pooled = snr_row(*args)["16 taps pooled"]
     nearest = snr_row(*args, "--nearest", "1")["16 taps 1 nearest"]
     assert nearest > 25 and nearest > pooled + 5
-    error = subprocess.run([sys.executable, REPO / "scripts/oracle_filters.py", *args,
-                            "--nearest", "3"], capture_output=True, text=True)
+    error = run_script(*args, "--nearest", "3", check=False)
     assert error.returncode == 2 and "--nearest 3: needs 1 to 2 --fit-on pieces" in error.stderr
 
 
@@ -108,8 +111,7 @@ def test_a_filter_fitted_in_the_scored_pieces_room_takes_it_away(tmp_path):
     assert moved["16 taps in room"] < in_room - 10
     for flags, message in ((["--in-room"], "--in-room: needs --fit-on pieces"),
                            (["--room-offset", "0", "1"], "--room-offset: needs --in-room")):
-        error = subprocess.run([sys.executable, REPO / "scripts/oracle_filters.py",
-                                *args[:5], *flags], capture_output=True, text=True)
+        error = run_script(*args[:5], *flags, check=False)
         assert error.returncode == 2 and message in error.stderr
 
 
@@ -139,9 +141,8 @@ def test_a_filter_fitted_to_an_estimate_keeps_only_what_a_filter_of_the_input_ca
     short = tmp_path / "short"
     short.mkdir()
     write_audio(short / "p.flac", np.zeros(rate, np.float32), rate)
-    error = subprocess.run([sys.executable, REPO / "scripts/oracle_filters.py",
-                            tmp_path / "degraded", tmp_path / "targets", "p",
-                            "--fit-to", short], capture_output=True, text=True)
+    error = run_script(tmp_path / "degraded", tmp_path / "targets", "p", "--fit-to", short,
+                       check=False)
     assert error.returncode == 1 and f"{short / 'p.flac'}: 16000 samples" in error.stderr
 
 
@@ -151,9 +152,7 @@ def test_a_room_offset_on_a_chain_without_a_room_names_the_record(tmp_path):
         write_echoed(tmp_path, piece, 256, rng)
         record = {"steps": [{"step": "pinknoise", "snr_db": 20.0}]}
         (tmp_path / "degraded" / f"{piece}.json").write_text(json.dumps(record))
-    error = subprocess.run([sys.executable, REPO / "scripts/oracle_filters.py",
-                            tmp_path / "degraded", tmp_path / "targets", "scored", "--taps", "1",
-                            "--fit-on", "fit", "--in-room", "--room-offset", "0", "1"],
-                           capture_output=True, text=True)
+    error = run_script(tmp_path / "degraded", tmp_path / "targets", "scored", "--taps", "1",
+                       "--fit-on", "fit", "--in-room", "--room-offset", "0", "1", check=False)
     assert error.returncode == 1
     assert f"{tmp_path / 'degraded' / 'scored.json'}: no reverb step" in error.stderr
