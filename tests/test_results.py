@@ -117,8 +117,10 @@ def test_learning_curves_mark_the_selected_step(tmp_path):
     table = [line for line in text.splitlines()
              if line.startswith("| ") and "step" not in line and "---" not in line]
     steps = [int(line.split("|")[1].strip(" *")) for line in table]
-    # Every fifth of the 40 validations, the last, and the selected one in bold.
-    assert steps == sorted({250, 1500, 2750, 4000, 5250, 6500, 7750, 9000, 7250, 10000})
+    # Every fifth of the 40 validations, the last before the adversarial term joins
+    # (5000), the last, and the selected one in bold.
+    assert steps == sorted({250, 1500, 2750, 4000, 5250, 6500, 7750, 9000, 5000, 7250,
+                            10000})
     assert "| step | SNR (dB) ↑ | LSD (B) ↓ | MR-STFT ↓ | ViSQOL ↑ | ∇ l1 | ∇ adversarial |" in text
     assert ("| **7250** | **17.250** | **1.275** | **0.700** | **4.072** | **0.004** | "
             "**12.500** |") in table
@@ -127,3 +129,21 @@ def test_learning_curves_mark_the_selected_step(tmp_path):
     (run / "generator.pt").unlink()
     text = curves_markdown([run / "metrics.csv"], rows=8)
     assert "*denoise_long* (10000 steps, no generator.pt yet)" in text and "**" not in text
+
+
+def test_results_table_prints_curves_with_the_rows_asked_for(tmp_path, capsys):
+    from music_enhance.cli import main
+    run = tmp_path / "sr5_long"
+    run.mkdir()
+    pd.DataFrame([{"step": s, "train_loss": 1.0, "valid_loss": 0.1, "valid_snr": s / 100,
+                   "grad_l1": 0.01, "grad_adversarial": 1.0 if s > 2000 else None}
+                  for s in range(250, 4001, 250)]).to_csv(run / "metrics.csv", index=False)
+    assert main(["results-table", "--curves", str(run / "metrics.csv"),
+                 "--curve-rows", "2"]) == 0
+    table = [line for line in capsys.readouterr().out.splitlines()
+             if line.startswith("| ") and "step" not in line and "---" not in line]
+    # Every eighth of the 16 validations, the last before the join (2000) and the last.
+    assert [int(line.split("|")[1]) for line in table] == [250, 2000, 2250, 4000]
+    assert main(["results-table", "--curves", str(run / "metrics.csv"),
+                 "--curve-rows", "0"]) == 1
+    assert "--curve-rows 0: give at least 1" in capsys.readouterr().err

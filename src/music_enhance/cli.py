@@ -504,6 +504,9 @@ def table_commands(sub) -> None:
     s.add_argument("--curves", nargs="+", default=[], metavar="METRICS_CSV",
                    help="training runs' metrics.csv: their learning curves and per-term "
                         "gradient norms as tables too")
+    s.add_argument("--curve-rows", type=int, default=12, metavar="N",
+                   help="about N evenly spaced validations per curve, besides the last, "
+                        "the selected one and the last before each loss term joins")
     s.add_argument("--section", default="results",
                    help="write between the <!-- SECTION:start/end --> markers")
     s.set_defaults(func=cmd_results_table)
@@ -516,7 +519,9 @@ def cmd_results_table(args):
     parts = [results_markdown(args.summary, args.command_line, args.commit)] if (
         args.summary) else []
     if args.curves:
-        parts.append(curves_markdown(args.curves))
+        if args.curve_rows < 1:
+            raise ValueError(f"--curve-rows {args.curve_rows}: give at least 1")
+        parts.append(curves_markdown(args.curves, rows=args.curve_rows))
     markdown = "\n\n".join(parts)
     if args.readme:
         update_readme(args.readme, markdown, args.section)

@@ -121,8 +121,8 @@ CURVE_COLUMNS = {"valid_snr": "SNR (dB) ↑", "valid_lsd": "LSD (B) ↓",
 def curves_markdown(metrics_csvs, rows: int = 12) -> str:
     """Learning curves as tables: per experiment (the folder of its ``metrics.csv``),
     its validation scores and per-term gradient norms at about ``rows`` evenly spaced
-    validations, the last one and the selected one (in bold, the step saved in
-    ``generator.pt`` beside it)."""
+    validations, the last one before each loss term joins, the last one and the
+    selected one (in bold, the step saved in ``generator.pt`` beside it)."""
     from .report import selected_step
     lines = ["Validation scores against training step (`metrics.csv` of each run; the "
              "selected generator's row in bold), and each loss term's gradient norm at "
@@ -136,7 +136,9 @@ def curves_markdown(metrics_csvs, rows: int = 12) -> str:
         columns = {k: v for k, v in CURVE_COLUMNS.items() if k in metrics}
         # Which loss term pulls hardest, and when that changes (the adversarial join):
         # each term's gradient norm at the generator's output, measured at validations.
-        columns |= {k: f"∇ {k.removeprefix('grad_')}" for k in metrics if k.startswith("grad_")}
+        terms = [k for k in metrics if k.startswith("grad_")]
+        columns |= {k: f"∇ {k.removeprefix('grad_')}" for k in terms}
+        keep |= _before_joins(metrics, terms)
         selected = "no generator.pt yet" if chosen is None else f"selected step {chosen}"
         lines += ["", f"*{Path(path).parent.name}* ({int(metrics['step'].iloc[-1])} steps, "
                   f"{selected})", "",
@@ -148,6 +150,18 @@ def curves_markdown(metrics_csvs, rows: int = 12) -> str:
                 cells = [f"**{c}**" if c else c for c in cells]
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _before_joins(metrics, terms) -> set:
+    """The last validation step before each term's first gradient norm: the row a
+    reader compares the first step after the join with."""
+    steps = set()
+    for term in terms:
+        joined = metrics[term].notna().to_numpy()
+        first = joined.argmax()
+        if joined.any() and first > 0:
+            steps.add(metrics["step"].iloc[first - 1])
+    return steps
 
 
 def _number(value) -> str:
