@@ -157,9 +157,8 @@ def _before_joins(metrics, terms) -> set:
     reader compares the first step after the join with."""
     steps = set()
     for term in terms:
-        joined = metrics[term].notna().to_numpy()
-        first = joined.argmax()
-        if joined.any() and first > 0:
+        first = metrics[term].notna().to_numpy().argmax()  # 0 when it never joined
+        if first > 0:
             steps.add(metrics["step"].iloc[first - 1])
     return steps
 
