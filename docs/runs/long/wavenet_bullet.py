@@ -104,8 +104,7 @@ subprocess.run(["music-enhance", "results-table", "--curves", metrics, "--readme
                 "docs/results.md", "--section", "long-wavenet"], check=True)
 print(n, v[n])
 # The validation rows, copied into docs/runs so that the curve outlives this machine.
-all_rows = list(csv.DictReader(open(metrics)))
 with open("docs/runs/long/sr5_wavenet_long-validation.csv", "w", newline="") as f:
-    w = csv.DictWriter(f, fieldnames=list(all_rows[0].keys()))
+    w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
     w.writeheader()
-    w.writerows(r for r in all_rows if r.get("valid_snr"))
+    w.writerows(rows)
