@@ -1,4 +1,9 @@
-"""Rewrite results.md's WaveNet bullet from the run's metrics.csv (run from /work/main)."""
+"""Rewrite results.md's WaveNet bullet from the run's metrics.csv (run from /work/main).
+
+Once the run has been scored (runs/long/sr5-wavenet-summary.csv exists), it words the
+bullet for a finished run and leaves the long-wavenet block and the goal row to
+wavenet-finish.sh and wavenet_final.py.
+"""
 import csv
 import pathlib
 import subprocess
@@ -7,6 +12,7 @@ import textwrap
 import numpy as np
 
 metrics = "runs/long/results/train/sr5_wavenet_long/metrics.csv"
+finished = pathlib.Path("runs/long/sr5-wavenet-summary.csv").exists()
 rows = [r for r in csv.DictReader(open(metrics)) if r.get("valid_snr")]
 v = {int(r["step"]): [float(r[k]) for k in ("valid_snr", "valid_lsd", "valid_mrstft",
                                              "valid_visqol")] for r in rows}
@@ -34,7 +40,11 @@ passed = (f"at step {n:,}, against the U-Net's selected 18.37 dB, 0.894, 0.353 a
           + ", ".join(parts))
 sel = max((s for s in v if s > 4000), key=lambda s: v[s][3])
 stop = max(8000, sel + 2000)
-progress = (f"It has reached step {n:,} of the 8,000 it must train at least" if n < 8000 else
+progress = (f"It trained {n:,} steps: no validation after step {sel:,}'s ViSQOL of "
+            f"{v[sel][3]:.4f} passed it, so patience (8 validations) ended it at step {n:,}, "
+            f"where the U-Net flagship was capped at 12,000 before patience ended it"
+            if finished else
+            f"It has reached step {n:,} of the 8,000 it must train at least" if n < 8000 else
             f"It has trained {n:,} steps, the 8,000 it must and more to come: "
             f"it stops at step {stop:,} "
             f"unless a validation ViSQOL above step {sel:,}'s {v[sel][3]:.4f} comes first")
@@ -51,23 +61,30 @@ noise = (f"Its validation ViSQOL has stayed within {vq_lo:.3f}-{vq_hi:.3f} since
          f"{trend_over_scatter(0):.1f}, MR-STFT's {trend_over_scatter(2):.1f}, so on four "
          f"2-second excerpts the kept step, and when training stops, follow its noise "
          f"more than its trend.")
+title = "At length: trained until patience." if finished else "At length, still training."
+scored = ("Its test scores are the next bullet." if finished else
+          "It has no test scores yet, and the row stays open.")
+bold = ("the selected step, the best validation ViSQOL after the join" if finished else
+        "the best validation ViSQOL after the join so far, the one selection would keep")
+where = ("in the `long-wavenet` block below, after its test tables (" if finished else
+         "the `long-wavenet` block below (`music-enhance results-table --section "
+         "long-wavenet --readme docs/results.md --curves "
+         "runs/long/results/train/sr5_wavenet_long/metrics.csv`; ")
+ending = ("" if finished else "Whether it ends above the U-Net's selected 18.37 dB, 0.894, "
+          "0.353 and 4.685 is for the run to show.")
 p = pathlib.Path("docs/results.md")
 t = p.read_text()
-start = t.index("- **At length, still training.**")
+start = t.index("- **At length")
 end = t.index("\n\n<!-- long-wavenet:start -->", start)
-new = f"""- **At length, still training.** `config/experiments/wavenet-long.yaml` (an
+new = f"""- **{title}** `config/experiments/wavenet-long.yaml` (an
   overlay of `long.yaml`) trains the WaveNet with the 5 kHz flagship's recipe,
   only the generator swapped (a test in `tests/test_reports_config.py`
   compares the two planned specs), in `runs/long/`, from commit `b8e3a77`, on
   2 cores in bf16: 3.2-3.8 s a step on this machine with nothing else running,
   about 5 s once its discriminators train (from step 3,800). {progress}; the
-  adversarial terms joined at step 4,000. It has no test scores yet, and the
-  row stays open. Its
-  validation curve is the `long-wavenet` block below (`music-enhance
-  results-table --section long-wavenet --readme docs/results.md --curves
-  runs/long/results/train/sr5_wavenet_long/metrics.csv`;
-  its bold row is the best validation ViSQOL after the join so far, the one
-  selection would keep), beside `sr5_hifigan_long`'s in the `long-sr5` block,
+  adversarial terms joined at step 4,000. {scored} Its
+  validation curve is {where}its bold row is {bold}),
+  beside `sr5_hifigan_long`'s in the `long-sr5` block,
   the same recipe, seed, batches and validation excerpts. At step 4,000, the
   last validation before the join: {v[4000][0]:.2f} dB, LSD {v[4000][1]:.3f},
   MR-STFT {v[4000][2]:.3f}, ViSQOL {v[4000][3]:.3f}. At step {n:,}: {snr:.2f} dB,
@@ -90,18 +107,19 @@ new = f"""- **At length, still training.** `config/experiments/wavenet-long.yaml
   {g[n]:.2f} at step {n:,}, {g[n] / l1[n]:.1f} times the L1 term's, while its SNR rose from
   {v[4250][0]:.2f} to {snr:.2f} dB; the U-Net's grew alike (0.82 at step 4,250, 2.01 at
   6,250, 3.27 at 8,250, 8.0 times its L1 term's, 2.15 at its selected step).
-  {noise} Whether it ends above the
-  U-Net's selected 18.37 dB, 0.894, 0.353 and 4.685 is for the run to show."""
+  {noise} {ending}"""
 new = textwrap.fill(" ".join(new.split()), width=78, subsequent_indent="  ",
                     break_on_hyphens=False, break_long_words=False)
 t = t[:start] + new + t[end:]
-row_start = t.index("| WaveNet at the long overlay's length |")
-row_end = t.index("\n", row_start)
-t = (t[:row_start] + f"| WaveNet at the long overlay's length | training: step {n:,}; it stops at "
-     f"{stop:,} at the earliest (\"WaveNet\" below) | |" + t[row_end:])
+if not finished:
+    row_start = t.index("| WaveNet at the long overlay's length |")
+    row_end = t.index("\n", row_start)
+    t = (t[:row_start] + f"| WaveNet at the long overlay's length | training: step {n:,}; it "
+         f"stops at {stop:,} at the earliest (\"WaveNet\" below) | |" + t[row_end:])
 p.write_text(t)
-subprocess.run(["music-enhance", "results-table", "--curves", metrics, "--readme",
-                "docs/results.md", "--section", "long-wavenet"], check=True)
+if not finished:
+    subprocess.run(["music-enhance", "results-table", "--curves", metrics, "--readme",
+                    "docs/results.md", "--section", "long-wavenet"], check=True)
 print(n, v[n])
 # The validation rows, copied into docs/runs so that the curve outlives this machine.
 with open("docs/runs/long/sr5_wavenet_long-validation.csv", "w", newline="") as f:
