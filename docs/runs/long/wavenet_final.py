@@ -3,7 +3,10 @@
 Run from /work/main after runs/long/wavenet-finish.sh (which writes the test tables
 into the long-wavenet block). Every figure comes from the run's metrics.csv and its
 per-piece score files; the U-Net's test means are read from the long-sr5 block.
+With --scores DIR (another generator's score files), it only prints that generator's
+test sentences and changes nothing.
 """
+import argparse
 import csv
 import pathlib
 import re
@@ -22,8 +25,8 @@ HIGHER = {"snr": True, "lsd": False, "mrstft": False, "visqol": True}
 NAME = {"snr": "SNR", "lsd": "LSD", "mrstft": "MR-STFT", "visqol": "ViSQOL"}
 
 
-def scores(system: str) -> pd.DataFrame:
-    return pd.read_csv(f"{RUN}/scores/{system}.csv").set_index("piece")
+def scores(system: str, folder: str = f"{RUN}/scores") -> pd.DataFrame:
+    return pd.read_csv(f"{folder}/{system}.csv").set_index("piece")
 
 
 def unet_means(text: str, suffix: str) -> dict[str, float]:
@@ -45,9 +48,9 @@ def better(key: str, a: float, b: float) -> bool:
     return a > b if HIGHER[key] else a < b
 
 
-def soundfont(suffix: str) -> dict:
+def soundfont(suffix: str, folder: str = f"{RUN}/scores") -> dict:
     """The WaveNet's test means and the 5 kHz goals on one test SoundFont."""
-    mine = scores(f"sr5_wavenet_long{suffix}")
+    mine = scores(f"sr5_wavenet_long{suffix}", folder)
     base = {m: scores(f"{TASK}.{m}{suffix}").loc[mine.index] for m in BASELINES}
     means = {k: mine[k].mean() for k in (*KEYS, "lsd_high")}
     goals = {}
@@ -98,23 +101,36 @@ def table(result: dict, unet: dict) -> str:
             f"{result['goals']['snr'][3]}")
 
 
+def test_sentences(text: str, folder: str) -> str:
+    seen, unseen = soundfont("", folder), soundfont("@timgm", folder)
+    unet_seen, unet_unseen = unet_means(text, ""), unet_means(text, "@timgm")
+    return (f"Seen (FluidR3_GM): {table(seen, unet_seen)}; {against_unet(seen, unet_seen)}. "
+            f"Unseen (TimGM6mb): {table(unseen, unet_unseen)}; "
+            f"{against_unet(unseen, unet_unseen)}. The 5 kHz goals, seen: "
+            f"{goal_words(seen)}; unseen: {goal_words(unseen)}.")
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scores", help="print the test sentences of these score files")
+    args = parser.parse_args()
+    if args.scores:
+        print(textwrap.fill(test_sentences(pathlib.Path("docs/results.md").read_text(),
+                                           args.scores), width=78))
+        return
     rows = [r for r in csv.DictReader(open(METRICS)) if r.get("valid_snr")]
     v = {int(r["step"]): [float(r[f"valid_{k}"]) for k in KEYS] for r in rows}
     last, sel = max(v), selected_step(METRICS)
     p = pathlib.Path("docs/results.md")
     text = p.read_text()
     seen, unseen = soundfont(""), soundfont("@timgm")
-    unet_seen, unet_unseen = unet_means(text, ""), unet_means(text, "@timgm")
     seen_goal, unseen_goal = goal_words(seen), goal_words(unseen)
     bullet = f"""- **At length: the test scores.** The generator of step {sel:,}
   (`generator.pt`), enhanced and scored on the {seen['pieces']} test pieces by the DAG's
   jobs (`runs/long/wavenet-score.sh`), beside the baselines scored at `b8e3a77`, whose
   means equal the `long-sr5` block's; the `long-wavenet` block below holds the
-  tables, and the U-Net figures are the `long-sr5` block's. Seen (FluidR3_GM):
-  {table(seen, unet_seen)}; {against_unet(seen, unet_seen)}. Unseen (TimGM6mb):
-  {table(unseen, unet_unseen)}; {against_unet(unseen, unet_unseen)}. The 5 kHz
-  goals, seen: {seen_goal}; unseen: {unseen_goal}."""
+  tables, and the U-Net figures are the `long-sr5` block's.
+  {test_sentences(text, f"{RUN}/scores")}"""
     bullet = textwrap.fill(" ".join(bullet.split()), width=78, subsequent_indent="  ",
                            break_on_hyphens=False, break_long_words=False)
     block = "\n\n<!-- long-wavenet:start -->"
