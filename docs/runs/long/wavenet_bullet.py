@@ -7,6 +7,7 @@ wavenet-finish.sh and wavenet_final.py.
 import csv
 import pathlib
 import subprocess
+import sys
 import textwrap
 
 import numpy as np
@@ -74,6 +75,15 @@ ending = ("" if finished else "Whether it ends above the U-Net's selected 18.37 
           "0.353 and 4.685 is for the run to show.")
 p = pathlib.Path("docs/results.md")
 t = p.read_text()
+interim = ""
+if pathlib.Path("runs/long/wavenet-step9250/summary.csv").exists():
+    sys.path.insert(0, str(pathlib.Path(__file__).parent))
+    from wavenet_final import test_sentences
+    interim = ("Step 9,250's generator, copied while it was the best and scored on the test "
+               "pieces while the run trained on (`docs/runs/long/wavenet-step9250.sh`; its "
+               "score files in `runs/long/wavenet-step9250/`), against the U-Net flagship's "
+               "test means in the `long-sr5` block: "
+               + test_sentences(t, "runs/long/wavenet-step9250/scores"))
 start = t.index("- **At length")
 end = t.index("\n\n<!-- long-wavenet:start -->", start)
 new = f"""- **{title}** `config/experiments/wavenet-long.yaml` (an
@@ -107,7 +117,7 @@ new = f"""- **{title}** `config/experiments/wavenet-long.yaml` (an
   {g[n]:.2f} at step {n:,}, {g[n] / l1[n]:.1f} times the L1 term's, while its SNR rose from
   {v[4250][0]:.2f} to {snr:.2f} dB; the U-Net's grew alike (0.82 at step 4,250, 2.01 at
   6,250, 3.27 at 8,250, 8.0 times its L1 term's, 2.15 at its selected step).
-  {noise} {ending}"""
+  {noise} {interim} {ending}"""
 new = textwrap.fill(" ".join(new.split()), width=78, subsequent_indent="  ",
                     break_on_hyphens=False, break_long_words=False)
 t = t[:start] + new + t[end:]
