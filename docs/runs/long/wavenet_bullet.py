@@ -71,18 +71,21 @@ where = ("in the `long-wavenet` block below, after its test tables (" if finishe
          "the `long-wavenet` block below (`music-enhance results-table --section "
          "long-wavenet --readme docs/results.md --curves "
          "runs/long/results/train/sr5_wavenet_long/metrics.csv`; ")
-ending = ("" if finished else "Whether it ends above the U-Net's selected 18.37 dB, 0.894, "
-          "0.353 and 4.685 is for the run to show.")
+ending = ("" if finished else "Which step the run's own selection keeps, and how it "
+          "scores, is for the run to show.")
 p = pathlib.Path("docs/results.md")
 t = p.read_text()
-interim = ""
+interim, cells = "", ("", "")
 if pathlib.Path("runs/long/wavenet-step9250/summary.csv").exists():
     sys.path.insert(0, str(pathlib.Path(__file__).parent))
-    from wavenet_final import test_sentences
+    from wavenet_final import goal_words, soundfont, test_sentences
+    cells = tuple(f"; step 9,250's generator on the test pieces: {goal_words(soundfont(s, d))}"
+                  for s, d in (("", "runs/long/wavenet-step9250/scores"),
+                               ("@timgm", "runs/long/wavenet-step9250/scores")))
     interim = ("Step 9,250's generator, copied while it was the best and scored on the test "
                "pieces while the run trained on (`docs/runs/long/wavenet-step9250.sh`; its "
                "score files in `runs/long/wavenet-step9250/`), against the U-Net flagship's "
-               "test means in the `long-sr5` block: "
+               "test means in the `long-sr5` block. "
                + test_sentences(t, "runs/long/wavenet-step9250/scores"))
 start = t.index("- **At length")
 end = t.index("\n\n<!-- long-wavenet:start -->", start)
@@ -125,7 +128,8 @@ if not finished:
     row_start = t.index("| WaveNet at the long overlay's length |")
     row_end = t.index("\n", row_start)
     t = (t[:row_start] + f"| WaveNet at the long overlay's length | training: step {n:,}; it "
-         f"stops at {stop:,} at the earliest (\"WaveNet\" below) | |" + t[row_end:])
+         f"stops at {stop:,} at the earliest (\"WaveNet\" below){cells[0]} | "
+         f"{cells[1].lstrip('; ')} |" + t[row_end:])
 p.write_text(t)
 if not finished:
     subprocess.run(["music-enhance", "results-table", "--curves", metrics, "--readme",

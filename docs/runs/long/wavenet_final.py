@@ -35,8 +35,8 @@ def unet_means(text: str, suffix: str) -> dict[str, float]:
     row = next(line for line in block.splitlines()
                if line.startswith(f"| sr5_hifigan_long{suffix} |"))
     cells = [float(re.sub(r"[*\[].*", "", c.strip("* ")) or "nan")
-             for c in row.split("|")[2:7]]
-    return dict(zip(("snr", "lsd", "lsd_high", "mrstft", "visqol"), cells, strict=True))
+             for c in row.split("|")[2:8]]
+    return dict(zip(("snr", "lsd", "lsd_high", "mrstft", "visqol", "rtf"), cells, strict=True))
 
 
 def fmt(key: str, value: float) -> str:
@@ -52,7 +52,7 @@ def soundfont(suffix: str, folder: str = f"{RUN}/scores") -> dict:
     """The WaveNet's test means and the 5 kHz goals on one test SoundFont."""
     mine = scores(f"sr5_wavenet_long{suffix}", folder)
     base = {m: scores(f"{TASK}.{m}{suffix}").loc[mine.index] for m in BASELINES}
-    means = {k: mine[k].mean() for k in (*KEYS, "lsd_high")}
+    means = {k: mine[k].mean() for k in (*KEYS, "lsd_high", "rtf")}
     goals = {}
     for k in ("lsd", "mrstft", "visqol"):
         best = (max if HIGHER[k] else min)(base, key=lambda m, k=k: base[m][k].mean())
@@ -96,7 +96,8 @@ def table(result: dict, unet: dict) -> str:
     cells = ", ".join(f"{NAME[k]} {fmt(k, m[k])} (U-Net {unet[k]:.2f})" for k in KEYS)
     counts = ", ".join(f"{NAME[k]} on {result['goals'][k][3]}" for k in ("lsd", "mrstft",
                                                                          "visqol"))
-    return (f"{cells}; it beats every baseline per piece on {counts} of "
+    return (f"{cells}, enhancing at {m['rtf']:.1f} times real time on 2 cores (U-Net "
+            f"{unet['rtf']:.1f}); it beats every baseline per piece on {counts} of "
             f"{result['pieces']} pieces, and its SNR is at least the input's less 0.5 dB on "
             f"{result['goals']['snr'][3]}")
 
