@@ -1,8 +1,9 @@
 """Rewrite results.md's WaveNet bullet from the run's metrics.csv (run from /work/main).
 
-Once the run has been scored (runs/long/sr5-wavenet-summary.csv exists), it words the
-bullet for a finished run and leaves the long-wavenet block and the goal row to
-wavenet-finish.sh and wavenet_final.py.
+Once the run has been scored (runs/long/sr5-wavenet-summary.csv exists when patience
+ended it, runs/long/wavenet-capped/summary.csv when wavenet-cap.sh capped it at step
+12,000), it words the bullet for a finished run and leaves the long-wavenet block and the
+goal row to wavenet-finish.sh and wavenet_final.py.
 """
 import csv
 import pathlib
@@ -12,8 +13,10 @@ import textwrap
 
 import numpy as np
 
-metrics = "runs/long/results/train/sr5_wavenet_long/metrics.csv"
-finished = pathlib.Path("runs/long/sr5-wavenet-summary.csv").exists()
+capped = pathlib.Path("runs/long/wavenet-capped/summary.csv").exists()
+metrics = ("runs/long/wavenet-capped/metrics.csv" if capped else
+           "runs/long/results/train/sr5_wavenet_long/metrics.csv")
+finished = capped or pathlib.Path("runs/long/sr5-wavenet-summary.csv").exists()
 rows = [r for r in csv.DictReader(open(metrics)) if r.get("valid_snr")]
 v = {int(r["step"]): [float(r[k]) for k in ("valid_snr", "valid_lsd", "valid_mrstft",
                                              "valid_visqol")] for r in rows}
@@ -40,15 +43,23 @@ parts += [f"behind on {words(behind)} ({behind_scores})"] if behind else []
 passed = (f"at step {n:,}, against the U-Net's selected 18.37 dB, 0.894, 0.353 and 4.685, it is "
           + ", ".join(parts))
 sel = max((s for s in v if s > 4000), key=lambda s: v[s][3])
-stop = max(8000, sel + 2000)
-progress = (f"It trained {n:,} steps: no validation after step {sel:,}'s ViSQOL of "
+stop = min(max(8000, sel + 2000), 12000)
+progress = (f"It was capped at step {n:,}, the U-Net flagship's length, by "
+            f"`docs/runs/long/wavenet-cap.sh`; its best validation ViSQOL was step "
+            f"{sel:,}'s {v[sel][3]:.4f}, so patience would have run to step {sel + 2000:,} "
+            f"at least" if capped else
+            f"It trained {n:,} steps: no validation after step {sel:,}'s ViSQOL of "
             f"{v[sel][3]:.4f} passed it, so patience (8 validations) ended it at step {n:,}, "
             f"where the U-Net flagship was capped at 12,000 before patience ended it"
             if finished else
             f"It has reached step {n:,} of the 8,000 it must train at least" if n < 8000 else
             f"It has trained {n:,} steps, the 8,000 it must and more to come: "
             f"it stops at step {stop:,} "
-            f"unless a validation ViSQOL above step {sel:,}'s {v[sel][3]:.4f} comes first")
+            + (f"unless a validation ViSQOL above step {sel:,}'s {v[sel][3]:.4f} comes first, "
+               f"and at step 12,000 at the latest, the U-Net flagship's length, where "
+               f"`docs/runs/long/wavenet-cap.sh` caps it" if stop < 12000 else
+               "(12,000, the U-Net flagship's length, where `docs/runs/long/wavenet-cap.sh` "
+               "caps it)"))
 after = sorted(s for s in v if s > 4000)
 def trend_over_scatter(i):
     x, y = np.array(after) / 1000, np.array([v[s][i] for s in after])
@@ -62,9 +73,26 @@ noise = (f"Its validation ViSQOL has stayed within {vq_lo:.3f}-{vq_hi:.3f} since
          f"{trend_over_scatter(0):.1f}, MR-STFT's {trend_over_scatter(2):.1f}, so on four "
          f"2-second excerpts the kept step, and when training stops, follow its noise "
          f"more than its trend.")
-title = "At length: trained until patience." if finished else "At length, still training."
+p = pathlib.Path("docs/results.md")
+t = p.read_text()
+interim, cells = "", ("", "")
+if pathlib.Path("runs/long/wavenet-step9250/summary.csv").exists():
+    sys.path.insert(0, str(pathlib.Path(__file__).parent))
+    from wavenet_final import goal_words, soundfont, test_sentences
+    cells = tuple(f"; step 9,250's generator on the test pieces: "
+                  f"{goal_words(soundfont(s, 'runs/long/wavenet-step9250/scores'))}"
+                  for s in ("", "@timgm"))
+    interim = ("Step 9,250's generator, copied while it was the best and scored on the test "
+               "pieces while the run trained on (`docs/runs/long/wavenet-score-copy.sh`; its "
+               "score files in `runs/long/wavenet-step9250/`), against the U-Net flagship's "
+               "test means in the `long-sr5` block. "
+               + test_sentences(t, "runs/long/wavenet-step9250/scores"))
+title = ("At length: capped at step 12,000." if capped else "At length: trained until patience."
+         if finished else "At length, still training.")
 scored = ("Its test scores are the next bullet." if finished else
-          "It has no test scores yet, and the row stays open.")
+          "The generator it ends with has no test scores yet, so the row stays open "
+          "(step 9,250's, scored while it trains on, are at the end of this bullet)."
+          if interim else "It has no test scores yet, and the row stays open.")
 bold = ("the selected step, the best validation ViSQOL after the join" if finished else
         "the best validation ViSQOL after the join so far, the one selection would keep")
 where = ("in the `long-wavenet` block below, after its test tables (" if finished else
@@ -73,20 +101,6 @@ where = ("in the `long-wavenet` block below, after its test tables (" if finishe
          "runs/long/results/train/sr5_wavenet_long/metrics.csv`; ")
 ending = ("" if finished else "Which step the run's own selection keeps, and how it "
           "scores, is for the run to show.")
-p = pathlib.Path("docs/results.md")
-t = p.read_text()
-interim, cells = "", ("", "")
-if pathlib.Path("runs/long/wavenet-step9250/summary.csv").exists():
-    sys.path.insert(0, str(pathlib.Path(__file__).parent))
-    from wavenet_final import goal_words, soundfont, test_sentences
-    cells = tuple(f"; step 9,250's generator on the test pieces: {goal_words(soundfont(s, d))}"
-                  for s, d in (("", "runs/long/wavenet-step9250/scores"),
-                               ("@timgm", "runs/long/wavenet-step9250/scores")))
-    interim = ("Step 9,250's generator, copied while it was the best and scored on the test "
-               "pieces while the run trained on (`docs/runs/long/wavenet-step9250.sh`; its "
-               "score files in `runs/long/wavenet-step9250/`), against the U-Net flagship's "
-               "test means in the `long-sr5` block. "
-               + test_sentences(t, "runs/long/wavenet-step9250/scores"))
 start = t.index("- **At length")
 end = t.index("\n\n<!-- long-wavenet:start -->", start)
 new = f"""- **{title}** `config/experiments/wavenet-long.yaml` (an

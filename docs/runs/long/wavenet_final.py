@@ -17,7 +17,7 @@ import pandas as pd
 from music_enhance.evaluation.report import selected_step
 
 RUN = "runs/long/results"
-METRICS = f"{RUN}/train/sr5_wavenet_long/metrics.csv"
+CAPPED = "runs/long/wavenet-capped"  # wavenet-cap.sh's copies, when it capped the run
 TASK = "sr_5k_10k_multi"
 BASELINES = ("input", "cubic", "linear", "sinc")
 KEYS = ("snr", "lsd", "mrstft", "visqol")
@@ -119,19 +119,26 @@ def main() -> None:
         print(textwrap.fill(test_sentences(pathlib.Path("docs/results.md").read_text(),
                                            args.scores), width=78))
         return
-    rows = [r for r in csv.DictReader(open(METRICS)) if r.get("valid_snr")]
+    capped = pathlib.Path(f"{CAPPED}/summary.csv").exists()
+    metrics = f"{CAPPED}/metrics.csv" if capped else f"{RUN}/train/sr5_wavenet_long/metrics.csv"
+    folder = f"{CAPPED}/scores" if capped else f"{RUN}/scores"
+    summary = f"{CAPPED}/summary.csv" if capped else "runs/long/sr5-wavenet-summary.csv"
+    how = ("the DAG's commands on wavenet-cap.sh's copy of it (`docs/runs/long/"
+           "wavenet-score-copy.sh wavenet-capped`)" if capped else
+           "the DAG's jobs (`runs/long/wavenet-score.sh`)")
+    rows = [r for r in csv.DictReader(open(metrics)) if r.get("valid_snr")]
     v = {int(r["step"]): [float(r[f"valid_{k}"]) for k in KEYS] for r in rows}
-    last, sel = max(v), selected_step(METRICS)
+    last, sel = max(v), selected_step(metrics)
     p = pathlib.Path("docs/results.md")
     text = p.read_text()
-    seen, unseen = soundfont(""), soundfont("@timgm")
+    seen, unseen = soundfont("", folder), soundfont("@timgm", folder)
     seen_goal, unseen_goal = goal_words(seen), goal_words(unseen)
     bullet = f"""- **At length: the test scores.** The generator of step {sel:,}
-  (`generator.pt`), enhanced and scored on the {seen['pieces']} test pieces by the DAG's
-  jobs (`runs/long/wavenet-score.sh`), beside the baselines scored at `b8e3a77`, whose
+  (`generator.pt`), enhanced and scored on the {seen['pieces']} test pieces by {how},
+  beside the baselines scored at `b8e3a77`, whose
   means equal the `long-sr5` block's; the `long-wavenet` block below holds the
   tables, and the U-Net figures are the `long-sr5` block's.
-  {test_sentences(text, f"{RUN}/scores")}"""
+  {test_sentences(text, folder)}"""
     bullet = textwrap.fill(" ".join(bullet.split()), width=78, subsequent_indent="  ",
                            break_on_hyphens=False, break_long_words=False)
     block = "\n\n<!-- long-wavenet:start -->"
@@ -139,7 +146,7 @@ def main() -> None:
         start = text.index("- **At length: the test scores.**")
         text = text[:start] + bullet + text[text.index(block, start):]
     else:
-        start = text.index(block, text.index("- **At length: trained until patience.**"))
+        start = text.index(block, text.index("- **At length: "))
         text = text[:start] + "\n" + bullet + text[start:]
     text = once(text, "(the two blocks of curves alone, `room-fixed` and `long-wavenet`, have\n"
                 "their command in the text before them)",
@@ -151,8 +158,8 @@ def main() -> None:
                         f"of {last:,}, \"WaveNet\" below) | {seen_goal} | {unseen_goal} |")
     text = replace_line(text, "| `sr5_wavenet_long` (`wavenet-long.yaml`)",
                         f"| `sr5_wavenet_long` (`wavenet-long.yaml`), step {sel:,} | `b8e3a77` "
-                        "| `long-wavenet` | `runs/long/results/scores/sr5_wavenet_long*`, "
-                        "`runs/long/sr5-wavenet-summary.csv`, `runs/long/results/scores/"
+                        f"| `long-wavenet` | `{folder}/sr5_wavenet_long*`, "
+                        f"`{summary}`, `runs/long/results/scores/"
                         "sr_5k_10k_multi.*` (its validation rows: [docs/runs/long/]"
                         "(runs/long/sr5_wavenet_long-validation.csv)) |")
     p.write_text(text)
