@@ -34,12 +34,14 @@ FLUIDR3 = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 TASKS = {"denoise": ("room_noise", "acoustic_grand_piano", "acoustic_grand_piano",
                      SMALL_SOUNDFONT),
          "sr5": ("lowres_5k", "acoustic_grand_piano", "acoustic_grand_piano", SMALL_SOUNDFONT),
+         "sr5-wavenet": ("lowres_5k", "acoustic_grand_piano", "acoustic_grand_piano",
+                         SMALL_SOUNDFONT),
          "sr22": ("lowres_11k", "acoustic_grand_piano", "acoustic_grand_piano", FLUIDR3),
          "swap": (None, "electric_piano_1", "acoustic_grand_piano", SMALL_SOUNDFONT)}
 # Super-resolution checkpoints: (least LSD gain above the cut-off, most SNR cost).
-# sr5: the goal's 0.5 dB. sr22: its card (FluidR3_GM) has LSD there from 3.87 to
+# sr5 and sr5-wavenet: the goal's 0.5 dB. sr22: its card (FluidR3_GM) has LSD there from 3.87 to
 # 1.33 and SNR 1.25 dB under the input (here LSD 3.80 to 1.31, SNR 25.2 to 23.8 dB).
-SUPER_RESOLUTION = {"sr5": (0.5, 0.5), "sr22": (1.0, 2.0)}
+SUPER_RESOLUTION = {"sr5": (0.5, 0.5), "sr5-wavenet": (0.5, 0.5), "sr22": (1.0, 2.0)}
 
 pytestmark = pytest.mark.skipif(not MINI.is_file(), reason=f"{MINI} absent")
 

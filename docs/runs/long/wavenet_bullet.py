@@ -84,8 +84,9 @@ if pathlib.Path("runs/long/wavenet-step9250/summary.csv").exists():
                   for s in ("", "@timgm"))
     interim = ("Step 9,250's generator, copied while it was the best and scored on the test "
                "pieces while the run trained on (`docs/runs/long/wavenet-score-copy.sh`; its "
-               "score files in `runs/long/wavenet-step9250/`), against the U-Net flagship's "
-               "test means in the `long-sr5` block. "
+               "score files in `runs/long/wavenet-step9250/`; shipped as "
+               "`pretrained/sr5-wavenet.pt`, [pretrained.md](pretrained.md)), against the "
+               "U-Net flagship's test means in the `long-sr5` block. "
                + test_sentences(t, "runs/long/wavenet-step9250/scores"))
 title = ("At length: capped at step 12,000." if capped else "At length: trained until patience."
          if finished else "At length, still training.")
