@@ -30,14 +30,18 @@ l1 = {int(r["step"]): float(r["grad_l1"]) for r in rows}
 # The U-Net flagship's selected step (long-sr5 block): 18.367 dB, 0.894, 0.353, 4.685.
 unet = {"SNR": 18.367, "LSD": 0.894, "MR-STFT": 0.353, "ViSQOL": 4.685}
 mine = {"SNR": snr, "LSD": lsd, "MR-STFT": mr, "ViSQOL": vq}
-level = [k for k in ("SNR",) if abs(mine[k] - unet[k]) < 0.05]
+# Level: SNR within 0.05 dB, the others equal to the U-Net's three decimals.
+level = [k for k in unet if (abs(mine[k] - unet[k]) < 0.05 if k == "SNR"
+                             else round(mine[k], 3) == unet[k])]
 ahead = [k for k in unet if k not in level
          and (mine[k] > unet[k] if k in ("SNR", "ViSQOL") else mine[k] < unet[k])]
 behind = [k for k in unet if k not in level + ahead]
 def words(names):
     return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
 parts = [f"ahead on {words(ahead)}"] if ahead else []
-parts += [f"level on SNR ({snr:.2f} dB)"] if level else []
+level_scores = ", ".join(f"{mine[k]:.2f} dB" if k == "SNR" else f"{mine[k]:.3f}"
+                         for k in level)
+parts += [f"level on {words(level)} ({level_scores})"] if level else []
 behind_scores = ", ".join(f"{mine[k]:.3f}" for k in behind)
 parts += [f"behind on {words(behind)} ({behind_scores})"] if behind else []
 passed = (f"at step {n:,}, against the U-Net's selected 18.37 dB, 0.894, 0.353 and 4.685, it is "
