@@ -22,7 +22,6 @@ v = {int(r["step"]): [float(r[k]) for k in ("valid_snr", "valid_lsd", "valid_mrs
                                              "valid_visqol")] for r in rows}
 n = max(v)
 snr, lsd, mr, vq = v[n]
-best_vq = max(v, key=lambda s: v[s][3])
 snrs = ", ".join(f"{v[s][0]:.2f}" for s in sorted(v))
 low = min(v, key=lambda s: v[s][0])
 g = {int(r["step"]): float(r["grad_adversarial"]) for r in rows if r.get("grad_adversarial")}

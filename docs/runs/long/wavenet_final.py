@@ -1,7 +1,8 @@
 """Rewrite results.md's WaveNet bullet, goal row and runs-table row for the finished run.
 
 Run from /work/main after runs/long/wavenet-finish.sh (which writes the test tables
-into the long-wavenet block). Every figure comes from the run's metrics.csv and its
+into the long-wavenet block) and wavenet_bullet.py (which copies the validation rows
+into docs/runs/long/). Every figure comes from the run's metrics.csv and its
 per-piece score files; the U-Net's test means are read from the long-sr5 block.
 With --scores DIR (another generator's score files), it only prints that generator's
 test sentences and changes nothing.
@@ -163,10 +164,6 @@ def main() -> None:
                         "sr_5k_10k_multi.*` (its validation rows: [docs/runs/long/]"
                         "(runs/long/sr5_wavenet_long-validation.csv)) |")
     p.write_text(text)
-    with open("docs/runs/long/sr5_wavenet_long-validation.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
-        w.writeheader()
-        w.writerows(rows)
     print(bullet)
 
 
