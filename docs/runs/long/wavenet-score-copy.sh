@@ -2,19 +2,16 @@
 # Test scores of a copy of sr5_wavenet_long's generator, <folder>/generator.pt, with the
 # enhance and score commands the DAG gives for the run's score files (`snakemake -n -p`,
 # pinned worktree at b8e3a77), their outputs moved under <folder>/, then their summary
-# beside the sr_5k_10k_multi baselines. Used where the DAG cannot score it: while the run
-# trains on, or after it was capped by hand. Run from /work/main/runs/long:
-#   bash wavenet-score-copy.sh wavenet-step9250 >> wavenet-step9250.log 2>&1
+# beside the sr_5k_10k_multi baselines (baselines-score.sh). Used where the DAG cannot
+# score it: while the run trained on, and after its run folder was lost, on
+# pretrained/sr5-wavenet.pt copied to wavenet-pretrained/generator.pt. From
+# /work/main/runs/long:
+#   bash wavenet-score-copy.sh wavenet-pretrained >> wavenet-pretrained.log 2>&1
 set -euo pipefail
 D=${1:?usage: wavenet-score-copy.sh <folder holding generator.pt>}
 [[ -f $D/generator.pt ]] || { echo "$D/generator.pt: no such file" >&2; exit 1; }
-WT=/work/wt-wavenet
-E=$WT/config/experiments
-export PATH=/work/ci/.venv/bin:$PATH PYTHONPATH=$WT/src
-snakemake -n -p --nolock --workflow-profile $WT/workflow/profiles/default --snakefile $WT/Snakefile \
-  --directory /work/main/runs/long --configfile $E/reports.yaml $E/long.yaml $E/wavenet-long.yaml $E/reports-local.yaml \
-  --config 'maestro={"path": "/work/shared/data/maestro-asap/maestro-v3.0.0-midi.zip"}' \
-  --replace-workflow-config --cores 2 \
+source "$(dirname "$(readlink -f "$0")")/snakemake-args.sh"
+snakemake -n -p --nolock "${ARGS[@]}" --cores 2 \
   results/scores/sr5_wavenet_long.csv results/scores/sr5_wavenet_long@timgm.csv \
   | grep "^Shell command: music-enhance \(enhance\|score\) .*sr5_wavenet_long" | sed 's/^Shell command: //' \
   | sed "s#results/train/sr5_wavenet_long/generator.pt#$D/generator.pt#g; s#results/enhance/#$D/enhance/#g; s#results/scores/#$D/scores/#g; s#results/logs/#$D/logs/#g" \

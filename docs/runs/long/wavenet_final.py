@@ -1,32 +1,44 @@
-"""Rewrite results.md's WaveNet bullet, goal row and runs-table row for the finished run.
+"""Write results.md's WaveNet results from the files in git.
 
-Run from /work/main after runs/long/wavenet-finish.sh (which writes the test tables
-into the long-wavenet block) and wavenet_bullet.py (which copies the validation rows
-into docs/runs/long/). Every figure comes from the run's metrics.csv and its
-per-piece score files; the U-Net's test means are read from the long-sr5 block.
-With --scores DIR (another generator's score files), it only prints that generator's
-test sentences and changes nothing.
+The `long-wavenet` block (test tables and validation curve), the test-score bullet,
+the goal row and the runs-table row, all from docs/runs/long/:
+- wavenet-pretrained/: `pretrained/sr5-wavenet.pt` (the run's generator, step 9,250)
+  scored with the DAG's commands (`wavenet-score-copy.sh wavenet-pretrained`), its
+  per-piece score files and summary;
+- results/scores/: the `sr_5k_10k_multi` baselines' per-piece score files;
+- sr5_wavenet_long-validation.csv: the run's validation rows.
+Run from /work/main with the package importable (PYTHONPATH=src). With --scores DIR
+(another generator's score files), it only prints that generator's test sentences.
 """
 import argparse
-import csv
 import pathlib
 import re
+import shutil
+import tempfile
 import textwrap
 
 import pandas as pd
 
-from music_enhance.evaluation.report import selected_step
+from music_enhance.evaluation.results import curves_markdown, results_markdown, update_readme
+from music_enhance.training.checkpoint import read_checkpoint
 
-RUN = "runs/long/results"
-CAPPED = "runs/long/wavenet-capped"  # wavenet-cap.sh's copies, when it capped the run
+DOCS = "docs/runs/long"
+SCORED = f"{DOCS}/wavenet-pretrained"
+BASELINE_SCORES = f"{DOCS}/results/scores"
+VALIDATION = f"{DOCS}/sr5_wavenet_long-validation.csv"
+CHECKPOINT = "pretrained/sr5-wavenet.pt"
+COMMIT = "b8e3a77"  # the pinned worktree's code: training, enhance and score
 TASK = "sr_5k_10k_multi"
 BASELINES = ("input", "cubic", "linear", "sinc")
 KEYS = ("snr", "lsd", "mrstft", "visqol")
 HIGHER = {"snr": True, "lsd": False, "mrstft": False, "visqol": True}
 NAME = {"snr": "SNR", "lsd": "LSD", "mrstft": "MR-STFT", "visqol": "ViSQOL"}
+SUMMARISE = (f"music-enhance summarise {SCORED}/summary.csv "
+             f"{SCORED}/scores/sr5_wavenet_long{{,@timgm}}.csv "
+             f"{BASELINE_SCORES}/{TASK}.{{{','.join(BASELINES)}}}{{,@timgm}}.csv --seed 1234")
 
 
-def scores(system: str, folder: str = f"{RUN}/scores") -> pd.DataFrame:
+def scores(system: str, folder: str) -> pd.DataFrame:
     return pd.read_csv(f"{folder}/{system}.csv").set_index("piece")
 
 
@@ -49,10 +61,11 @@ def better(key: str, a: float, b: float) -> bool:
     return a > b if HIGHER[key] else a < b
 
 
-def soundfont(suffix: str, folder: str = f"{RUN}/scores") -> dict:
+def soundfont(suffix: str, folder: str) -> dict:
     """The WaveNet's test means and the 5 kHz goals on one test SoundFont."""
     mine = scores(f"sr5_wavenet_long{suffix}", folder)
-    base = {m: scores(f"{TASK}.{m}{suffix}").loc[mine.index] for m in BASELINES}
+    base = {m: scores(f"{TASK}.{m}{suffix}", BASELINE_SCORES).loc[mine.index]
+            for m in BASELINES}
     means = {k: mine[k].mean() for k in (*KEYS, "lsd_high", "rtf")}
     goals = {}
     for k in ("lsd", "mrstft", "visqol"):
@@ -112,68 +125,60 @@ def test_sentences(text: str, folder: str) -> str:
             f"{goal_words(seen)}; unseen: {goal_words(unseen)}.")
 
 
+def block(readme: pathlib.Path) -> None:
+    """The test tables and the validation curve, its bold row the checkpoint's step:
+    curves_markdown names a run by its folder and reads the step beside metrics.csv."""
+    with tempfile.TemporaryDirectory() as tmp:
+        run = pathlib.Path(tmp, "sr5_wavenet_long")
+        run.mkdir()
+        shutil.copy(VALIDATION, run / "metrics.csv")
+        shutil.copy(CHECKPOINT, run / "generator.pt")
+        markdown = "\n\n".join([results_markdown(f"{SCORED}/summary.csv", SUMMARISE, COMMIT),
+                                curves_markdown([run / "metrics.csv"])])
+    update_readme(readme, markdown, "long-wavenet")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scores", help="print the test sentences of these score files")
     args = parser.parse_args()
-    if args.scores:
-        print(textwrap.fill(test_sentences(pathlib.Path("docs/results.md").read_text(),
-                                           args.scores), width=78))
-        return
-    capped = pathlib.Path(f"{CAPPED}/summary.csv").exists()
-    metrics = f"{CAPPED}/metrics.csv" if capped else f"{RUN}/train/sr5_wavenet_long/metrics.csv"
-    folder = f"{CAPPED}/scores" if capped else f"{RUN}/scores"
-    summary = f"{CAPPED}/summary.csv" if capped else "runs/long/sr5-wavenet-summary.csv"
-    how = ("the DAG's commands on wavenet-cap.sh's copy of it (`docs/runs/long/"
-           "wavenet-score-copy.sh wavenet-capped`)" if capped else
-           "the DAG's jobs (`runs/long/wavenet-score.sh`)")
-    rows = [r for r in csv.DictReader(open(metrics)) if r.get("valid_snr")]
-    v = {int(r["step"]): [float(r[f"valid_{k}"]) for k in KEYS] for r in rows}
-    last, sel = max(v), selected_step(metrics)
     p = pathlib.Path("docs/results.md")
+    if args.scores:
+        print(textwrap.fill(test_sentences(p.read_text(), args.scores), width=78))
+        return
+    block(p)
     text = p.read_text()
-    seen, unseen = soundfont("", folder), soundfont("@timgm", folder)
-    seen_goal, unseen_goal = goal_words(seen), goal_words(unseen)
-    bullet = f"""- **At length: the test scores.** The generator of step {sel:,}
-  (`generator.pt`), enhanced and scored on the {seen['pieces']} test pieces by {how},
-  beside the baselines scored at `b8e3a77`, whose
-  means equal the `long-sr5` block's; the `long-wavenet` block below holds the
-  tables, and the U-Net figures are the `long-sr5` block's.
-  {test_sentences(text, folder)}"""
+    validation = pd.read_csv(VALIDATION)
+    last, sel = int(validation.step.max()), read_checkpoint(CHECKPOINT)["step"]
+    seen, unseen = soundfont("", f"{SCORED}/scores"), soundfont("@timgm", f"{SCORED}/scores")
+    bullet = f"""- **At length: the test scores.** The run's generator, step {sel:,}
+  (`pretrained/sr5-wavenet.pt`), enhanced and scored on the {seen['pieces']} test pieces
+  with the DAG's commands at `{COMMIT}` (`docs/runs/long/wavenet-score-copy.sh`),
+  beside the baselines scored at the same commit, whose means equal the `long-sr5`
+  block's; the `long-wavenet` block below holds the tables, and the U-Net figures
+  are the `long-sr5` block's. {test_sentences(text, f"{SCORED}/scores")}"""
     bullet = textwrap.fill(" ".join(bullet.split()), width=78, subsequent_indent="  ",
                            break_on_hyphens=False, break_long_words=False)
-    block = "\n\n<!-- long-wavenet:start -->"
+    marker = "\n\n<!-- long-wavenet:start -->"
     if "- **At length: the test scores.**" in text:
         start = text.index("- **At length: the test scores.**")
-        text = text[:start] + bullet + text[text.index(block, start):]
+        text = text[:start] + bullet + text[text.index(marker, start):]
     else:
-        start = text.index(block, text.index("- **At length: "))
+        start = text.index(marker, text.index("- **At length: stopped"))
         text = text[:start] + "\n" + bullet + text[start:]
-    text = once(text, "(the two blocks of curves alone, `room-fixed` and `long-wavenet`, have\n"
-                "their command in the text before them)",
-                "(the block of curves alone, `room-fixed`, has\nits command in the text before it)")
-    text = once(text, "is training at the long overlay's\nlength (the last bullet below)",
-                "was trained at the long overlay's\nlength (the last two bullets below)")
     text = replace_line(text, "| WaveNet at the long overlay's length",
                         f"| WaveNet at the long overlay's length (5 kHz goals; step {sel:,} "
-                        f"of {last:,}, \"WaveNet\" below) | {seen_goal} | {unseen_goal} |")
+                        f"of {last:,}, \"WaveNet\" below) | {goal_words(seen)} | "
+                        f"{goal_words(unseen)} |")
     text = replace_line(text, "| `sr5_wavenet_long` (`wavenet-long.yaml`)",
-                        f"| `sr5_wavenet_long` (`wavenet-long.yaml`), step {sel:,} | `b8e3a77` "
-                        f"| `long-wavenet` | `{folder}/sr5_wavenet_long*`, "
-                        f"`{summary}`, `runs/long/results/scores/"
-                        "sr_5k_10k_multi.*` (its validation rows: [docs/runs/long/]"
-                        "(runs/long/sr5_wavenet_long-validation.csv)) |")
+                        f"| `sr5_wavenet_long` (`wavenet-long.yaml`), step {sel:,} | "
+                        f"`{COMMIT}` | `long-wavenet` | copied into git: "
+                        f"[docs/runs/long/wavenet-pretrained/](runs/long/wavenet-pretrained/), "
+                        f"the baselines' [docs/runs/long/results/scores/]"
+                        f"(runs/long/results/scores/), its validation rows "
+                        f"[docs/runs/long/](runs/long/sr5_wavenet_long-validation.csv) |")
     p.write_text(text)
     print(bullet)
-
-
-def once(text: str, old: str, new: str) -> str:
-    """Replace old by new, which must be there once (or already replaced)."""
-    if new in text:
-        return text
-    if text.count(old) != 1:
-        raise SystemExit(f"docs/results.md: {old!r} is not there once")
-    return text.replace(old, new)
 
 
 def replace_line(text: str, prefix: str, line: str) -> str:
